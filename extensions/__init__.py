@@ -1,0 +1,1 @@
+"""Jinja extensions of the copier-poetry-docker template (loaded by copier-template-extensions)."""
