@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,58 @@ def docker_engine() -> Iterator[str]:
             pytest.fail(f"REQUIRE_DOCKER=1 but {reason}")
         pytest.skip(reason)
     yield DOCKER
+
+
+def pypi_simple_url() -> str:
+    """pip's default index (PyPI's simple API), computed so no host is written in the repo."""
+    from pip._internal.models.index import PyPI
+
+    return str(PyPI.simple_url)
+
+
+def docker_build(
+    context: Path, tag: str, *args: str, check: bool = True, target: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`docker build` with BuildKit, plain progress (parsed by tests) and the PyPI mirror ARG.
+
+    Poetry cannot use PyPI's JSON API on these machines, so every build resolves through the
+    simple index by the Dockerfile's own PYPI_MIRROR_URL argument, exactly as a user behind a
+    mirror would build.
+    """
+    command = [DOCKER, "build", "--progress=plain", "-t", tag]
+    if not any(arg.startswith("PYPI_MIRROR_URL=") for arg in args):
+        command += ["--build-arg", f"PYPI_MIRROR_URL={pypi_simple_url()}"]
+    if target:
+        command += ["--target", target]
+    return run([*command, *args, context], check=check, env=tool_env(DOCKER_BUILDKIT="1"))
+
+
+def docker_run(image: str, *args: str, check: bool = True, options: Sequence[str] = ()) -> str:
+    """Run a container to completion and return its stdout."""
+    result = run([DOCKER, "run", "--rm", *options, image, *args], check=check)
+    return result.stdout
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    tag: str
+    project: Path
+    log: str
+
+
+@pytest.fixture(scope="session")
+def built_image(shared_cache: SharedCache, locked_project: Any, docker_engine: str) -> Any:
+    """`built_image(**answers)`: the image of a locked project, built once per test run."""
+
+    def make(**answers: Any) -> BuiltImage:
+        tag = f"cpd-test:{_key(answers)}"
+
+        def build(path: Path) -> None:
+            shutil.copytree(locked_project(**answers), path / "project")
+            log = docker_build(path / "project", tag)
+            (path / "build.log").write_text(log.stdout + log.stderr)
+
+        path = shared_cache.get("image", answers, build)
+        return BuiltImage(tag, path / "project", (path / "build.log").read_text())
+
+    return make

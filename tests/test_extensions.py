@@ -1,0 +1,168 @@
+"""Unit tests of the template's Jinja filters (extensions/filters.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from extensions import filters
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("My Tool", "my-tool"),
+        ("  Data__Pipeline 2 ", "data-pipeline-2"),
+        ("ACME: the API!", "acme-the-api"),
+        ("già fatto", "gi-fatto"),
+    ],
+)
+def test_slugify_gives_a_normalised_distribution_name(name: str, slug: str) -> None:
+    assert filters.slugify(name) == slug
+    assert filters.project_slug_error(slug) == ""
+
+
+def test_package_name_is_an_identifier_derived_from_the_slug() -> None:
+    assert filters.package_name("my-tool") == "my_tool"
+    assert filters.package_name("data.pipeline-2") == "data_pipeline_2"
+
+
+def test_python_image_names_the_official_slim_image() -> None:
+    assert filters.python_image("3.12", "bookworm") == "python:3.12-slim-bookworm"
+
+
+def test_later_python_versions_start_at_the_answer() -> None:
+    assert filters.later_python_versions("3.12") == ["3.12", "3.13", "3.14"]
+    assert filters.later_python_versions("3.14") == ["3.14"]
+    assert filters.later_python_versions("3.10")[0] == "3.10"
+
+
+def test_requirement_names_are_canonical() -> None:
+    assert filters.requirement_names(["Pandas[performance]>=2", "ruamel.yaml"]) == [
+        "pandas",
+        "ruamel-yaml",
+    ]
+
+
+@pytest.mark.parametrize("value", ['say "hi"', "back\\slash", "ünïcode", "tab-free 'quote'"])
+def test_toml_string_round_trips_through_a_toml_parser(value: str) -> None:
+    assert tomllib.loads(f"key = {filters.toml_string(value)}")["key"] == value
+
+
+def test_apt_pinned_needs_every_package_pinned() -> None:
+    assert filters.apt_pinned(["libpq5=15.8-0+deb12u1"])
+    assert not filters.apt_pinned(["libpq5=15.8-0+deb12u1", "curl"])
+
+
+def test_git_config_reads_the_users_git_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "gitconfig"
+    subprocess.run(["git", "config", "--file", str(config), "user.name", "Ada L"], check=True)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.chdir(tmp_path)
+    assert filters.git_config("user.name") == "Ada L"
+    assert filters.git_config("user.email") == ""
+
+
+def test_git_config_is_empty_without_git(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert filters.git_config("user.name") == ""
+
+
+# Validators: "" accepts; a sentence naming the problem and what is accepted rejects.
+
+
+@pytest.mark.parametrize("name", ["my_tool", "tool2", "_private"])
+def test_package_name_accepts_lowercase_identifiers(name: str) -> None:
+    assert filters.package_name_error(name) == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("my-tool", "not a valid import name"),
+        ("2fast", "not a valid import name"),
+        ("MyTool", "not a valid import name"),
+        ("class", "Python keyword"),
+        ("match", "Python keyword"),
+        ("json", "shadow the standard library"),
+        ("asyncio", "shadow the standard library"),
+    ],
+)
+def test_package_name_rejects_with_reason(name: str, expected: str) -> None:
+    assert expected in filters.package_name_error(name)
+
+
+@pytest.mark.parametrize("slug", ["a", "my-tool", "My.Tool_2"])
+def test_project_slug_accepts_pep508_names(slug: str) -> None:
+    assert filters.project_slug_error(slug) == ""
+
+
+@pytest.mark.parametrize("slug", ["-tool", "tool-", "my tool", "tööl", ""])
+def test_project_slug_rejects_invalid_names(slug: str) -> None:
+    assert "not a valid distribution name" in filters.project_slug_error(slug)
+
+
+@pytest.mark.parametrize("name", ["my tool", "-x", "tool;rm", ""])
+def test_cli_name_rejects_spaces_and_shell_characters(name: str) -> None:
+    assert "not a valid command name" in filters.cli_name_error(name)
+
+
+def test_email_is_optional_but_validated() -> None:
+    assert filters.email_error("") == ""
+    assert filters.email_error("ada@example.com") == ""
+    for bad in ("ada", "ada@", "ada@localhost", "a b@example.com", "<ada@example.com>"):
+        assert "not an email address" in filters.email_error(bad), bad
+
+
+@pytest.mark.parametrize(("version", "ok"), [("2.5.1", True), ("2.0.0", True), ("1.8.5", False),
+                                            ("2.5", False), ("latest", False), ("2.5.1; rm", False)])
+def test_poetry_version_must_be_a_pinned_2x_release(version: str, ok: bool) -> None:
+    assert (filters.poetry_version_error(version) == "") is ok
+
+
+def test_requirements_accept_pep508_and_reject_the_rest() -> None:
+    assert filters.requirements_error([]) == ""
+    assert filters.requirements_error(["pandas>=2", "requests[socks]~=2.32"]) == ""
+    assert "not a PEP 508 requirement" in filters.requirements_error(["pandas>>2"])
+    assert "YAML list of strings" in filters.requirements_error("pandas")
+    assert "listed more than once" in filters.requirements_error(["Pandas", "pandas>=2"])
+
+
+@pytest.mark.parametrize("package", ["gcc", "libpq-dev", "libstdc++6", "curl=8.14.1-2", "g++"])
+def test_apt_packages_accept_debian_names(package: str) -> None:
+    assert filters.apt_packages_error([package], "apt_build_packages") == ""
+
+
+@pytest.mark.parametrize("package", ["; rm -rf /", "gcc && curl x", "Gcc", "a", "$(id)", "gcc=`id`"])
+def test_apt_packages_reject_anything_else(package: str) -> None:
+    error = filters.apt_packages_error([package], "apt_runtime_packages")
+    assert "is not a Debian package name" in error
+    assert "apt_runtime_packages" in error
+
+
+def test_index_url_rules() -> None:
+    assert filters.index_url_error("") == ""
+    assert filters.index_url_error("https://pypi.example.com/simple/") == ""
+    assert filters.index_url_error("http://127.0.0.1:8080/simple/") == ""
+    assert "not an http(s) URL" in filters.index_url_error("ftp://example.com/simple")
+    assert "not an http(s) URL" in filters.index_url_error("https://example.com/$(id)")
+    assert "--secret" in filters.index_url_error("https://user:pass@example.com/simple/")
+    assert "must not contain credentials" in filters.index_url_error("https://token@example.com/")
+
+
+def test_single_line_rejects_control_characters() -> None:
+    assert filters.single_line_error("plain text", "description") == ""
+    assert "single line" in filters.single_line_error("two\nlines", "description")
+
+
+def test_project_name_rules() -> None:
+    assert filters.project_name_error("My Tool") == ""
+    assert "required" in filters.project_name_error("  ")
+    assert "at least one ASCII letter" in filters.project_name_error("☃☃")
+    assert "at most 60 characters" in filters.project_name_error("x" * 61)

