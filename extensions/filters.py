@@ -26,7 +26,9 @@ PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
 _DIST_NAME = re.compile(r"^([a-z0-9]|[a-z0-9][a-z0-9._-]*[a-z0-9])$", re.IGNORECASE)
 _PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _CLI_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+_EMAIL = re.compile(
+    r"^[^@\s<>\"',;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"
+)
 # Debian policy 5.6.1 (package names) and 5.6.12 (versions), optionally `name=version`.
 _APT_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+(=[0-9][A-Za-z0-9.+~:-]*)?$")
 _POETRY_VERSION = re.compile(r"^2\.\d+\.\d+$")
@@ -201,7 +203,11 @@ def index_url_error(url: str) -> str:
     if not url:
         return ""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"[\s\"'`$\\]", url):
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or re.search(r"[\s\"'`$\\]", url)
+    ):
         return (
             f"package_index_url '{url}' is not an http(s) URL of a simple (PEP 503) index: "
             "expected e.g. 'https://pypi.example.com/simple/'."

@@ -118,19 +118,17 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> SharedCache:
 
 @pytest.fixture(scope="session")
 def locked_project(shared_cache: SharedCache) -> Any:
-    """`locked_project(**answers)`: a rendered project with poetry.lock, shared; do not modify it."""
+    """`locked_project(**answers)`: a rendered, locked project, shared: do not modify it."""
 
     def make(**answers: Any) -> Path:
-        return shared_cache.get(
-            "project", answers, lambda path: render(path, answers, lock=True)
-        )
+        return shared_cache.get("project", answers, lambda path: render(path, answers, lock=True))
 
     return make
 
 
 @pytest.fixture(scope="session")
 def installed_project(shared_cache: SharedCache, locked_project: Any) -> Any:
-    """`installed_project(**answers)`: a locked project after `poetry install` (in-project .venv)."""
+    """`installed_project(**answers)`: a locked project after `poetry install` (in .venv)."""
 
     def make(**answers: Any) -> Path:
         def install(path: Path) -> None:

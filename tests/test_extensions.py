@@ -120,8 +120,17 @@ def test_email_is_optional_but_validated() -> None:
         assert "not an email address" in filters.email_error(bad), bad
 
 
-@pytest.mark.parametrize(("version", "ok"), [("2.5.1", True), ("2.0.0", True), ("1.8.5", False),
-                                            ("2.5", False), ("latest", False), ("2.5.1; rm", False)])
+@pytest.mark.parametrize(
+    ("version", "ok"),
+    [
+        ("2.5.1", True),
+        ("2.0.0", True),
+        ("1.8.5", False),
+        ("2.5", False),
+        ("latest", False),
+        ("2.5.1; rm", False),
+    ],
+)
 def test_poetry_version_must_be_a_pinned_2x_release(version: str, ok: bool) -> None:
     assert (filters.poetry_version_error(version) == "") is ok
 
@@ -139,7 +148,9 @@ def test_apt_packages_accept_debian_names(package: str) -> None:
     assert filters.apt_packages_error([package], "apt_build_packages") == ""
 
 
-@pytest.mark.parametrize("package", ["; rm -rf /", "gcc && curl x", "Gcc", "a", "$(id)", "gcc=`id`"])
+@pytest.mark.parametrize(
+    "package", ["; rm -rf /", "gcc && curl x", "Gcc", "a", "$(id)", "gcc=`id`"]
+)
 def test_apt_packages_reject_anything_else(package: str) -> None:
     error = filters.apt_packages_error([package], "apt_runtime_packages")
     assert "is not a Debian package name" in error

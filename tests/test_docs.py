@@ -1,0 +1,102 @@
+"""docs/dockerfile.md stays true to the Dockerfile it explains and to the tests it cites."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import TEMPLATE, render
+
+DOC = TEMPLATE / "docs" / "dockerfile.md"
+CLAIMS = TEMPLATE / "tests" / "test_claims.py"
+FENCED_DOCKERFILE = re.compile(r"^```dockerfile\n(.*?)^```", re.MULTILINE | re.DOTALL)
+CLAIM_REFERENCE = re.compile(r"tests/test_claims\.py::(\w+)")
+
+
+def instructions(dockerfile: str) -> list[str]:
+    """Instructions with continuation lines joined and whitespace collapsed; comments dropped."""
+    result: list[str] = []
+    current: list[str] = []
+    for line in dockerfile.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        current.append(stripped.removesuffix("\\").strip())
+        if not stripped.endswith("\\"):
+            result.append(" ".join(" ".join(current).split()))
+            current = []
+    assert not current, f"dangling continuation line: {current[-1]!r}"
+    return result
+
+
+def test_instructions_splits_on_continuations_and_skips_comments() -> None:
+    text = "# note\nRUN a \\\n    && b\n\nENV X=1\n"
+    assert instructions(text) == ["RUN a && b", "ENV X=1"]
+
+
+@pytest.fixture(scope="module")
+def doc_text() -> str:
+    return DOC.read_text()
+
+
+# The default answers, then each variant the page explains in "What the other answers change".
+DOCUMENTED_ANSWERS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "hash_policy-pip": {"hash_policy": "pip"},
+    "hash_policy-none": {"hash_policy": "none"},
+    "deps-only": {"project_type": "deps-only"},
+    "no-bytecode": {"compile_bytecode": False},
+    "apt-packages": {
+        "apt_build_packages": ["gcc", "libpq-dev"],
+        "apt_runtime_packages": ["libpq5"],
+    },
+    "private-index": {"package_index_url": "https://pypi.example.com/simple/"},
+    "private-index-pip": {
+        "package_index_url": "https://pypi.example.com/simple/",
+        "hash_policy": "pip",
+    },
+}
+
+
+@pytest.mark.parametrize("answers", DOCUMENTED_ANSWERS.values(), ids=DOCUMENTED_ANSWERS.keys())
+def test_every_instruction_is_quoted(
+    tmp_path: Path, doc_text: str, answers: dict[str, Any]
+) -> None:
+    # Rendering without the lock task is enough: the Dockerfile does not depend on poetry.lock.
+    dockerfile = (render(tmp_path / "project", answers) / "Dockerfile").read_text()
+    quoted = {
+        instruction
+        for block in FENCED_DOCKERFILE.findall(doc_text)
+        for instruction in instructions(block)
+    }
+    assert instructions(dockerfile), "the rendered Dockerfile has no instructions"
+    missing = [line for line in instructions(dockerfile) if line not in quoted]
+    assert not missing, (
+        "docs/dockerfile.md does not quote (and so does not explain) these instructions of the "
+        f"Dockerfile rendered with {answers}:\n" + "\n".join(missing)
+    )
+
+
+def claim_tests() -> set[str]:
+    tree = ast.parse(CLAIMS.read_text())
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    }
+
+
+def test_cited_claim_tests_exist(doc_text: str) -> None:
+    cited = set(CLAIM_REFERENCE.findall(doc_text))
+    assert cited, "docs/dockerfile.md cites no test of tests/test_claims.py"
+    assert not cited - claim_tests(), f"cited but not defined: {sorted(cited - claim_tests())}"
+
+
+def test_every_claim_test_is_cited(doc_text: str) -> None:
+    # A claim the suite checks but the docs never mention is evidence nobody will find.
+    uncited = claim_tests() - set(CLAIM_REFERENCE.findall(doc_text))
+    assert not uncited, f"tests/test_claims.py tests missing from docs/dockerfile.md: {uncited}"

@@ -1,0 +1,546 @@
+"""`copier update` end to end, on a template history built in a temporary git repository.
+
+The history copies this working tree three times: 0.0.1 names the hash question `hash_mode` (the
+migration example), 0.1.0 is the template as it is, 0.2.0 adds a template fix to the Dockerfile and
+to pyproject.toml. Projects are generated from a tag, committed, edited like a user would, committed
+again and updated with the Copier CLI, as a user runs it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import TEMPLATE, SharedCache, read_answers, run, tool_env
+
+BIN = Path(sys.executable).parent
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Update Tests",
+    "GIT_AUTHOR_EMAIL": "update-tests@example.com",
+    "GIT_COMMITTER_NAME": "Update Tests",
+    "GIT_COMMITTER_EMAIL": "update-tests@example.com",
+}
+# The line 0.2.0 changes, which the conflict test also changes on the user's side.
+UNBUFFERED = "ENV PYTHONUNBUFFERED=1"
+TEMPLATE_FIX = "ENV PYTHONUNBUFFERED=1 PYTHONFAULTHANDLER=1"
+# The line the post-update lock check prints (copier.yml, `_migrations`).
+STALE_LOCK_LINE = (
+    "poetry.lock does not match pyproject.toml after the update: run 'poetry lock' in this project."
+)
+
+
+def env(**overrides: str) -> dict[str, str]:
+    """Tool environment plus a git identity: Copier commits in scratch repositories to merge."""
+    return tool_env(**GIT_IDENTITY, **overrides)
+
+
+def git(repo: Path, *args: str) -> str:
+    return run(["git", *args], cwd=repo, env=env()).stdout
+
+
+def commit(repo: Path, message: str) -> None:
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", message)
+
+
+def copier(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "copier", *args], cwd=cwd, env=env())
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert text.count(old) == 1, f"{path.name}: expected one {old!r} to edit"
+    path.write_text(text.replace(old, new))
+
+
+# --- The template's history -----------------------------------------------------------------------
+
+
+def build_history(repo: Path) -> None:
+    # Tracked and untracked-but-not-ignored files: the template as this working tree has it.
+    listed = run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=TEMPLATE).stdout
+
+    def snapshot() -> None:
+        for relative in filter(None, listed.split("\0")):
+            source = TEMPLATE / relative
+            if source.is_file():
+                (repo / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, repo / relative)
+
+    snapshot()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    for path in [repo / "copier.yml", *(repo / "template").rglob("*")]:
+        if path.is_file() and "hash_policy" in path.read_text():
+            path.write_text(path.read_text().replace("hash_policy", "hash_mode"))
+    commit(repo, "0.0.1: the hash question is still called hash_mode")
+    git(repo, "tag", "0.0.1")
+
+    snapshot()
+    commit(repo, "0.1.0: the template as in the working tree")
+    git(repo, "tag", "0.1.0")
+
+    replace_once(repo / "template" / "Dockerfile.jinja", f"\n{UNBUFFERED}\n", f"\n{TEMPLATE_FIX}\n")
+    replace_once(
+        repo / "template" / "pyproject.toml.jinja",
+        "[tool.mypy]\n",
+        "[tool.mypy]\nwarn_unreachable = true\n",
+    )
+    commit(repo, "0.2.0: a template fix in the Dockerfile and the mypy configuration")
+    git(repo, "tag", "0.2.0")
+
+
+@pytest.fixture(scope="session")
+def history(shared_cache: SharedCache) -> Path:
+    return shared_cache.get("update-template-history", {"source": str(TEMPLATE)}, build_history)
+
+
+def generate(history: Path, dest: Path, ref: str, *data: str, lock: bool = False) -> Path:
+    """`copier copy` at `ref` (with the copy-time `poetry lock` if `lock`), `git init`, commit."""
+    options = [arg for answer in ("project_name=Round Trip", *data) for arg in ("--data", answer)]
+    skip = [] if lock else ["--skip-tasks"]
+    copier(
+        "copy", "--trust", "--defaults", "--vcs-ref", ref, *skip, *options, str(history), str(dest)
+    )
+    git(dest, "init", "--quiet", "--initial-branch=main")
+    commit(dest, f"Generated from template {ref}")
+    return dest
+
+
+def update(project: Path, ref: str, *data: str) -> subprocess.CompletedProcess[str]:
+    options = [arg for answer in data for arg in ("--data", answer)]
+    return copier(
+        "update",
+        "--trust",
+        "--defaults",
+        "--conflict",
+        "inline",
+        "--vcs-ref",
+        ref,
+        *options,
+        cwd=project,
+    )
+
+
+def changed_files(project: Path) -> set[str]:
+    """Paths that differ from the last commit, untracked ones included."""
+    status = git(project, "status", "--porcelain", "--untracked-files=all", "-z")
+    return {entry[3:] for entry in status.split("\0") if entry}
+
+
+def conflict_markers(project: Path) -> list[str]:
+    found = []
+    for path in project.rglob("*"):
+        if ".git" in path.parts or ".venv" in path.parts or not path.is_file():
+            continue
+        text = path.read_text(errors="replace")
+        if re.search(r"^(<<<<<<<|>>>>>>>) ", text, re.MULTILINE):
+            found.append(str(path.relative_to(project)))
+    return found
+
+
+def dockerfile_stages(project: Path) -> list[list[tuple[str, str]]]:
+    """(INSTRUCTION, arguments) per Dockerfile stage; continuations joined, comments dropped."""
+    stages: list[list[tuple[str, str]]] = [[]]
+    pending = ""
+    for line in (project / "Dockerfile").read_text().splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        keyword, _, arguments = (pending + stripped).partition(" ")
+        pending = ""
+        if keyword.upper() == "FROM":
+            stages.append([])
+        stages[-1].append((keyword.upper(), " ".join(arguments.split())))
+    return stages[1:]
+
+
+def pyproject(project: Path) -> dict[str, Any]:
+    return tomllib.loads((project / "pyproject.toml").read_text())
+
+
+# --- Projects updated once and shared by several tests --------------------------------------------
+
+USER_FUNCTION = '''
+
+def shout(text: str) -> str:
+    """Added by the user after generation."""
+    return text.upper()
+'''
+USER_TEST = """from round_trip.cli import shout
+
+
+def test_shout() -> None:
+    assert shout("hi") == "HI"
+"""
+USER_README = "\n## Team notes\n\nDeployed by the platform team.\n"
+USER_DOCKERFILE_LINE = "ENV APP_ENV=production"
+
+
+def make_round_trip(history: Path) -> Callable[[Path], None]:
+    def make(project: Path) -> None:
+        generate(history, project, "0.1.0", lock=True)
+        with (project / "src/round_trip/cli.py").open("a") as cli:
+            cli.write(USER_FUNCTION)
+        (project / "tests/test_shout.py").write_text(USER_TEST)
+        with (project / "README.md").open("a") as readme:
+            readme.write(USER_README)
+        replace_once(
+            project / "pyproject.toml", "dependencies = []", 'dependencies = ["attrs>=23"]'
+        )
+        replace_once(
+            project / "Dockerfile",
+            "USER 10001:10001\n",
+            f"USER 10001:10001\n{USER_DOCKERFILE_LINE}\n",
+        )
+        run(["poetry", "lock", "--no-interaction"], cwd=project)
+        commit(project, "User edits: code, test, README, a dependency, the Dockerfile")
+        result = update(project, "0.2.0")
+        project.with_name(project.name + ".log").write_text(result.stdout + result.stderr)
+
+    return make
+
+
+def make_new_answers(history: Path) -> Callable[[Path], None]:
+    def make(project: Path) -> None:
+        generate(history, project, "0.1.0", lock=True)
+        with (project / "src/round_trip/cli.py").open("a") as cli:
+            cli.write(USER_FUNCTION)
+        commit(project, "User edits the CLI")
+        update(project, "0.2.0", "hash_policy=pip", 'apt_runtime_packages=["libpq5"]')
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def round_trip(shared_cache: SharedCache, history: Path) -> Path:
+    """Generated at 0.1.0 and locked, edited by the user, updated to 0.2.0; do not modify it."""
+    return shared_cache.get("update-round-trip", {}, make_round_trip(history))
+
+
+@pytest.fixture(scope="session")
+def new_answers(shared_cache: SharedCache, history: Path) -> Path:
+    """Generated at 0.1.0, locked, updated to 0.2.0 with hash_policy=pip and libpq5; read only."""
+    return shared_cache.get("update-new-answers", {}, make_new_answers(history))
+
+
+# --- 1. A template fix arrives, user edits survive ------------------------------------------------
+
+
+def test_update_brings_the_template_fix_and_keeps_every_user_edit(round_trip: Path) -> None:
+    assert read_answers(round_trip)["_commit"] == "0.2.0"
+    # Only merged infrastructure changed: user code, tests, README and lock are as committed.
+    assert changed_files(round_trip) == {".copier-answers.yml", "Dockerfile", "pyproject.toml"}
+    assert not list(round_trip.rglob("*.rej"))
+    assert conflict_markers(round_trip) == []
+    assert git(round_trip, "diff", "--name-only", "--diff-filter=U") == ""
+
+    runtime = dockerfile_stages(round_trip)[-1]
+    assert ("ENV", "PYTHONUNBUFFERED=1 PYTHONFAULTHANDLER=1") in runtime
+    assert ("ENV", "APP_ENV=production") in runtime
+    metadata = pyproject(round_trip)
+    assert metadata["tool"]["mypy"]["warn_unreachable"] is True
+    assert metadata["project"]["dependencies"] == ["attrs>=23"]
+    # The post-update lock check ran and found the user's lock still matching.
+    run(["poetry", "check", "--lock"], cwd=round_trip)
+    assert (
+        STALE_LOCK_LINE
+        not in round_trip.with_name(round_trip.name + ".log").read_text().splitlines()
+    )
+
+
+def test_user_owned_files_are_skipped_even_when_the_template_changes_them(
+    history: Path, tmp_path: Path
+) -> None:
+    project = generate(history, tmp_path / "project", "0.1.0")
+    (project / "README.md").write_text("# Our own README\n")
+    commit(project, "User rewrites the README")
+    # A new answer changes the rendered README (its hash-checking paragraph); the user's file wins.
+    update(project, "0.2.0", "hash_policy=pip")
+    assert (project / "README.md").read_text() == "# Our own README\n"
+    assert "README.md" not in changed_files(project)
+
+
+def test_a_deleted_user_owned_file_comes_back(history: Path, tmp_path: Path) -> None:
+    project = generate(history, tmp_path / "project", "0.1.0")
+    (project / "LICENSE").unlink()
+    commit(project, "User deletes the LICENSE")
+    update(project, "0.2.0")
+    # Copier documents it: skip-if-exists files are recreated when missing.
+    assert (project / "LICENSE").is_file()
+
+
+# --- 2. New answers during an update --------------------------------------------------------------
+
+
+def test_update_with_new_answers_rewrites_the_dockerfile_and_the_answers(new_answers: Path) -> None:
+    answers = read_answers(new_answers)
+    assert answers["hash_policy"] == "pip"
+    assert answers["apt_runtime_packages"] == ["libpq5"]
+    assert answers["project_type"] == "app"
+    assert answers["_commit"] == "0.2.0"
+
+    builder, runtime = dockerfile_stages(new_answers)
+    builder_runs = [arguments.split() for keyword, arguments in builder if keyword == "RUN"]
+    assert any("--require-hashes" in words for words in builder_runs)
+    runtime_runs = [arguments.split() for keyword, arguments in runtime if keyword == "RUN"]
+    apt_installs = [words for words in runtime_runs if "apt-get" in words and "install" in words]
+    assert len(apt_installs) == 1 and "libpq5" in apt_installs[0]
+
+    assert "src/round_trip/cli.py" not in changed_files(new_answers)
+    assert (new_answers / "src/round_trip/cli.py").read_text().endswith(USER_FUNCTION)
+    assert conflict_markers(new_answers) == []
+
+
+# --- 3. A genuine conflict is visible -------------------------------------------------------------
+
+
+def test_a_conflicting_dockerfile_edit_leaves_inline_markers(history: Path, tmp_path: Path) -> None:
+    project = generate(history, tmp_path / "project", "0.1.0")
+    user_line = "ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1"
+    replace_once(project / "Dockerfile", f"\n{UNBUFFERED}\n", f"\n{user_line}\n")
+    commit(project, "User edits the line the template fixes")
+    update(project, "0.2.0")
+
+    assert conflict_markers(project) == ["Dockerfile"]
+    lines = (project / "Dockerfile").read_text().splitlines()
+    start = lines.index("<<<<<<< before updating")
+    middle = lines.index("=======", start)
+    end = lines.index(">>>>>>> after updating", middle)
+    assert lines[start + 1 : middle] == [user_line]
+    assert lines[middle + 1 : end] == [TEMPLATE_FIX]
+    # Copier records the conflict in git's index, so `git status` lists the file as unmerged.
+    assert git(project, "diff", "--name-only", "--diff-filter=U").split() == ["Dockerfile"]
+    assert not list(project.rglob("*.rej"))
+
+
+# --- 4. The migration -----------------------------------------------------------------------------
+
+
+def test_migration_renames_the_old_answer_and_the_update_applies_it(
+    history: Path, tmp_path: Path
+) -> None:
+    project = generate(history, tmp_path / "project", "0.0.1", "hash_mode=pip")
+    assert read_answers(project)["hash_mode"] == "pip"
+    update(project, "0.1.0")
+
+    answers = read_answers(project)
+    assert "hash_mode" not in answers
+    assert answers["hash_policy"] == "pip", "the answer fell back to the default: no migration ran"
+    builder = dockerfile_stages(project)[0]
+    assert any(
+        "--require-hashes" in arguments.split()
+        for keyword, arguments in builder
+        if keyword == "RUN"
+    )
+
+
+def load_migration() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "rename_answer", TEMPLATE / "migrations" / "rename_answer.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ANSWERS = """# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY
+_commit: 0.0.1
+apt_runtime_packages:
+- libpq5
+hash_mode: pip
+hash_mode_extra: kept
+"""
+
+
+def test_rename_key_renames_only_the_exact_top_level_key() -> None:
+    renamed = load_migration().rename_key(ANSWERS, "hash_mode", "hash_policy")
+    assert yaml.safe_load(renamed) == {
+        "_commit": "0.0.1",
+        "apt_runtime_packages": ["libpq5"],
+        "hash_policy": "pip",
+        "hash_mode_extra": "kept",
+    }
+    assert renamed.startswith("# Changes here will be overwritten")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("_commit: 0.1.0\nhash_policy: poetry\n", id="already-migrated"),
+        pytest.param(ANSWERS + "hash_policy: none\n", id="new-answer-wins"),
+    ],
+)
+def test_rename_key_leaves_an_answered_new_question_alone(text: str) -> None:
+    assert load_migration().rename_key(text, "hash_mode", "hash_policy") == text
+
+
+def test_migration_script_edits_the_file_in_place(tmp_path: Path) -> None:
+    answers = tmp_path / ".copier-answers.yml"
+    answers.write_text(ANSWERS)
+    script = TEMPLATE / "migrations" / "rename_answer.py"
+    run([sys.executable, script, answers, "hash_mode", "hash_policy"])
+    assert yaml.safe_load(answers.read_text())["hash_policy"] == "pip"
+    # A project without an answers file is not an error: there is nothing to migrate.
+    run([sys.executable, script, tmp_path / "missing.yml", "hash_mode", "hash_policy"])
+
+
+# --- The post-update lock check and check-update --------------------------------------------------
+
+
+def test_update_says_to_relock_when_the_lock_is_stale_without_failing(
+    round_trip: Path, project_copy: Any
+) -> None:
+    project: Path = project_copy(round_trip)
+    commit(project, "The round trip's update")
+    replace_once(project / "pyproject.toml", '"attrs>=23"', '"attrs>=23", "six>=1.16"')
+    commit(project, "User adds a dependency and forgets to lock")
+    result = update(project, "0.2.0")
+    assert STALE_LOCK_LINE in (result.stdout + result.stderr).splitlines()
+    assert pyproject(project)["project"]["dependencies"] == ["attrs>=23", "six>=1.16"]
+
+
+def test_check_update_reports_the_newer_template_version(
+    history: Path, round_trip: Path, tmp_path: Path
+) -> None:
+    outdated = generate(history, tmp_path / "project", "0.1.0")
+    for project, expected in [
+        (
+            outdated,
+            {"update_available": True, "current_version": "0.1.0", "latest_version": "0.2.0"},
+        ),
+        (
+            round_trip,
+            {"update_available": False, "current_version": "0.2.0", "latest_version": "0.2.0"},
+        ),
+    ]:
+        result = copier("check-update", "--output-format", "json", cwd=project)
+        assert json.loads(result.stdout) == expected
+
+
+# --- The scheduled update workflow ----------------------------------------------------------------
+
+
+def workflow(project: Path) -> dict[Any, Any]:
+    loaded: dict[Any, Any] = yaml.safe_load(
+        (project / ".github/workflows/template-update.yml").read_text()
+    )
+    return loaded
+
+
+def test_update_workflow_is_a_valid_scheduled_github_workflow(round_trip: Path) -> None:
+    path = round_trip / ".github/workflows/template-update.yml"
+    run([BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", path])
+    triggers = workflow(round_trip)[True]  # YAML 1.1 reads the key `on` as a boolean.
+    assert triggers["schedule"] and "workflow_dispatch" in triggers
+
+
+def test_update_workflow_script_updates_an_outdated_project_once(
+    history: Path, tmp_path: Path
+) -> None:
+    project = generate(history, tmp_path / "project", "0.1.0")
+    step = next(s for s in workflow(project)["jobs"]["update"]["steps"] if s.get("id") == "update")
+    outputs = tmp_path / "github-output"
+    step_env = env(
+        GITHUB_OUTPUT=str(outputs),
+        # The step sets a bot identity with `git config --global`.
+        GIT_CONFIG_GLOBAL=str(tmp_path / "gitconfig"),
+        PATH=os.pathsep.join([str(BIN), os.environ["PATH"]]),
+    )
+
+    run(["bash", "-c", step["run"]], cwd=project, env=step_env)
+    assert dict(line.split("=", 1) for line in outputs.read_text().splitlines()) == {
+        "version": "0.2.0",
+        "conflicts": "",
+    }
+    assert read_answers(project)["_commit"] == "0.2.0"
+
+    commit(project, "Template update")
+    outputs.write_text("")
+    run(["bash", "-c", step["run"]], cwd=project, env=step_env)
+    assert outputs.read_text() == "", "an up-to-date project must not open a pull request"
+
+
+def test_update_workflow_is_not_generated_without_github_ci(history: Path, tmp_path: Path) -> None:
+    project = generate(history, tmp_path / "project", "0.1.0", "ci=none")
+    assert not (project / ".github").exists()
+
+
+# --- 5. The updated project still works -----------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("updated", ["round_trip", "new_answers"])
+def test_updated_project_passes_its_own_tests(
+    updated: str, request: pytest.FixtureRequest, project_copy: Any
+) -> None:
+    project: Path = project_copy(request.getfixturevalue(updated))
+    run(["poetry", "check", "--lock"], cwd=project)
+    run(["poetry", "install", "--no-interaction"], cwd=project)
+    run(["poetry", "run", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
+    if updated == "round_trip":
+        collected = run(["poetry", "run", "pytest", "--collect-only", "-q"], cwd=project).stdout
+        assert "tests/test_shout.py::test_shout" in collected, "the user's own test is gone"
+
+
+def mirror_url() -> str:
+    configured = os.environ.get("POETRY_PYPI_MIRROR_URL")
+    if configured:
+        return configured
+    probe = "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
+    return run([sys.executable, "-c", probe]).stdout.strip()
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("updated", ["round_trip", "new_answers"])
+def test_updated_project_image_builds_and_runs(
+    updated: str, request: pytest.FixtureRequest, project_copy: Any, docker_engine: str
+) -> None:
+    project: Path = project_copy(request.getfixturevalue(updated))
+    tag = f"update-{updated.replace('_', '-')}:test"
+    run(
+        [docker_engine, "build", "--build-arg", f"PYPI_MIRROR_URL={mirror_url()}", "-t", tag, "."],
+        cwd=project,
+    )
+    try:
+        version = run([docker_engine, "run", "--rm", tag, "--version"]).stdout
+        assert version.strip() == "round-trip 0.1.0"
+        inspect = json.loads(run([docker_engine, "image", "inspect", tag]).stdout)
+        image_env = set(inspect[0]["Config"]["Env"])
+        assert "PYTHONFAULTHANDLER=1" in image_env, "the template fix did not reach the image"
+        if updated == "round_trip":
+            assert "APP_ENV=production" in image_env, (
+                "the user's Dockerfile edit did not reach the image"
+            )
+        else:
+            # The runtime package from the new answer is installed in the final image.
+            run(
+                [
+                    docker_engine,
+                    "run",
+                    "--rm",
+                    "--entrypoint",
+                    "dpkg-query",
+                    tag,
+                    "--status",
+                    "libpq5",
+                ]
+            )
+    finally:
+        run([docker_engine, "image", "rm", "--force", tag], check=False)
