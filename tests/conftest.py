@@ -23,6 +23,15 @@ from copier import run_copy
 from filelock import FileLock
 
 TEMPLATE = Path(__file__).resolve().parents[1]
+# Copier, pytest-copie and the update tests commit in temporary repositories: give git an identity
+# on machines that have none.
+for _variable, _value in {
+    "GIT_AUTHOR_NAME": "copier-poetry-docker tests",
+    "GIT_AUTHOR_EMAIL": "tests@copier-poetry-docker.invalid",
+    "GIT_COMMITTER_NAME": "copier-poetry-docker tests",
+    "GIT_COMMITTER_EMAIL": "tests@copier-poetry-docker.invalid",
+}.items():
+    os.environ.setdefault(_variable, _value)
 DOCKER = os.environ.get("DOCKER", "/usr/bin/docker")
 BUILD_LOCK = Path(tempfile.gettempdir()) / "copier-poetry-docker-build.lock"
 
