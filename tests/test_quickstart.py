@@ -1,4 +1,4 @@
-"""The README's quickstart is exactly two commands, and the first one really produces a working demo."""
+"""The README quickstart: exactly two commands, and the first really produces a working demo."""
 
 from __future__ import annotations
 
