@@ -33,7 +33,12 @@ IMPORT_LOOP = (
 
 def run(*command: str | Path, cwd: Path | None = None) -> str:
     result = subprocess.run(
-        [str(part) for part in command], cwd=cwd, capture_output=True, text=True, check=False
+        [str(part) for part in command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "DOCKER_BUILDKIT": "1"},  # the Dockerfile uses RUN --mount
     )
     if result.returncode:
         sys.exit(f"failed: {' '.join(map(str, command))}\n{result.stdout}\n{result.stderr}")
