@@ -134,10 +134,10 @@ def test_strategy_matches_hash_policy(rendered: Rendered, variant: str) -> None:
     assert ("--without-hashes" in builder) is (policy == "none")
     assert ("poetry-plugin-export" in builder) is (policy != "poetry")
     if answers.get("project_type", "app") == "app":
-        assert "poetry build --format wheel" in builder
+        assert "from poetry.core.masonry.api import build_wheel" in builder
         assert re.search(r"install --no-deps .*/tmp/dist/\*\.whl", builder)
     else:
-        assert "poetry build" not in builder
+        assert "build_wheel" not in builder
     compile_flag = "--compile" in builder if policy == "poetry" else "--no-compile" not in builder
     assert compile_flag is answers.get("compile_bytecode", True)
 
