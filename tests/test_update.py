@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import TEMPLATE, SharedCache, read_answers, run, tool_env
+from conftest import TEMPLATE, SharedCache, docker_build, read_answers, run, tool_env
 
 BIN = Path(sys.executable).parent
 GIT_IDENTITY = {
@@ -499,14 +499,6 @@ def test_updated_project_passes_its_own_tests(
         assert "tests/test_shout.py::test_shout" in collected, "the user's own test is gone"
 
 
-def mirror_url() -> str:
-    configured = os.environ.get("POETRY_PYPI_MIRROR_URL")
-    if configured:
-        return configured
-    probe = "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
-    return run([sys.executable, "-c", probe]).stdout.strip()
-
-
 @pytest.mark.docker
 @pytest.mark.parametrize("updated", ["round_trip", "new_answers"])
 def test_updated_project_image_builds_and_runs(
@@ -514,10 +506,7 @@ def test_updated_project_image_builds_and_runs(
 ) -> None:
     project: Path = project_copy(request.getfixturevalue(updated))
     tag = f"update-{updated.replace('_', '-')}:test"
-    run(
-        [docker_engine, "build", "--build-arg", f"PYPI_MIRROR_URL={mirror_url()}", "-t", tag, "."],
-        cwd=project,
-    )
+    docker_build(project, tag)
     try:
         version = run([docker_engine, "run", "--rm", tag, "--version"]).stdout
         assert version.strip() == "round-trip 0.1.0"
