@@ -487,8 +487,15 @@ def build_push_action(runner: Runner, step: Mapping[str, Any], env: dict[str, st
 @pytest.mark.parametrize(
     ("answers", "smoke_output"),
     [
-        ({}, "ci-smoke 0.1.0"),
-        ({"project_type": "deps-only", "dependencies": ["PyYAML>=6"]}, "imported yaml"),
+        ({"project_name": "CI Smoke"}, "ci-smoke 0.1.0"),
+        (
+            {
+                "project_name": "CI Smoke Deps",
+                "project_type": "deps-only",
+                "dependencies": ["PyYAML>=6"],
+            },
+            "imported yaml",
+        ),
     ],
     ids=["app", "deps-only-pyyaml"],
 )
@@ -500,8 +507,9 @@ def test_docker_job_runs_here(
     answers: dict[str, Any],
     smoke_output: str,
 ) -> None:
-    # The workflow tags the image after the project: "ci-smoke:ci" (this helper's prefix).
-    source = locked_project(project_name="CI Smoke", **answers)
+    # The workflow tags the image after the project slug; each case has its own, so parallel
+    # workers never remove each other's image.
+    source = locked_project(**answers)
     project = checkout(source, tmp_path / "project")
     runner = Runner(tmp_path, project, host_env(pre_commit_home))
     # `docker` in run: steps is the engine's own client, as on a runner.
@@ -509,7 +517,7 @@ def test_docker_job_runs_here(
     client.mkdir()
     (client / "docker").symlink_to(docker_engine)
     runner.paths.append(str(client))
-    image = "ci-smoke:ci"
+    image = read_answers(project)["project_slug"] + ":ci"
     try:
         replay_job(
             project,
