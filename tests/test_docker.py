@@ -383,7 +383,6 @@ def test_build_context_holds_only_what_the_image_needs(
 # 8 and 9: mirrors and private indexes ----------------------------------------------------------
 
 
-@pytest.mark.xdist_group("index")
 def test_mirror_argument_routes_every_download_through_the_mirror(
     locked_project: Any, tmp_path: Path
 ) -> None:
@@ -407,7 +406,6 @@ def test_mirror_argument_routes_every_download_through_the_mirror(
     assert docker_run("cpd-test:mirror") == "Hello, world! This is My Tool.\n"
 
 
-@pytest.mark.xdist_group("index")
 @pytest.mark.parametrize("policy", ["poetry", "pip"])
 def test_private_index_credentials_come_only_from_a_build_secret(
     policy: str, tmp_path: Path
