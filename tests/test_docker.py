@@ -23,6 +23,7 @@ from conftest import (
     copy_project,
     docker_build,
     docker_run,
+    pypi_simple_url,
     render,
     run,
     tool_env,
@@ -253,8 +254,6 @@ def test_image_size_is_within_ten_percent_of_a_bare_venv(image: BuiltImage) -> N
     dist = image.project.parent / "dist"
     if not dist.exists():
         run(["poetry", "build", "--format", "wheel", "--output", dist], cwd=image.project)
-    from conftest import pypi_simple_url
-
     floor = int(
         docker_run(
             base,

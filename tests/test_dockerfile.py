@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from conftest import SharedCache, render, run
+from dockerfile_syntax import stages
 
 POLICIES = ["poetry", "pip", "none"]
 SHAPES: dict[str, dict[str, Any]] = {
@@ -57,23 +58,6 @@ class Rendered:
 @pytest.fixture(scope="session")
 def rendered(shared_cache: SharedCache) -> Rendered:
     return Rendered(shared_cache)
-
-
-def instructions(dockerfile: str) -> list[str]:
-    """Instructions with continuation lines joined and comments dropped."""
-    lines = [line for line in dockerfile.splitlines() if not line.lstrip().startswith("#")]
-    joined = re.sub(r"\\\n\s*", " ", "\n".join(lines))
-    return [re.sub(r"\s+", " ", line).strip() for line in joined.splitlines() if line.strip()]
-
-
-def stages(dockerfile: str) -> dict[str, list[str]]:
-    result: dict[str, list[str]] = {}
-    current = "preamble"
-    for instruction in instructions(dockerfile):
-        if instruction.startswith("FROM "):
-            current = instruction.split(" AS ")[-1]
-        result.setdefault(current, []).append(instruction)
-    return result
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))

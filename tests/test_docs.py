@@ -10,27 +10,12 @@ from typing import Any
 import pytest
 
 from conftest import TEMPLATE, render
+from dockerfile_syntax import instructions
 
 DOC = TEMPLATE / "docs" / "dockerfile.md"
 CLAIMS = TEMPLATE / "tests" / "test_claims.py"
 FENCED_DOCKERFILE = re.compile(r"^```dockerfile\n(.*?)^```", re.MULTILINE | re.DOTALL)
 CLAIM_REFERENCE = re.compile(r"tests/test_claims\.py::(\w+)")
-
-
-def instructions(dockerfile: str) -> list[str]:
-    """Instructions with continuation lines joined and whitespace collapsed; comments dropped."""
-    result: list[str] = []
-    current: list[str] = []
-    for line in dockerfile.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        current.append(stripped.removesuffix("\\").strip())
-        if not stripped.endswith("\\"):
-            result.append(" ".join(" ".join(current).split()))
-            current = []
-    assert not current, f"dangling continuation line: {current[-1]!r}"
-    return result
 
 
 def test_instructions_splits_on_continuations_and_skips_comments() -> None:

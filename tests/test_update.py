@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from conftest import TEMPLATE, SharedCache, docker_build, read_answers, run, tool_env
+from dockerfile_syntax import instructions
 
 BIN = Path(sys.executable).parent
 GIT_IDENTITY = {
@@ -154,19 +155,11 @@ def conflict_markers(project: Path) -> list[str]:
 def dockerfile_stages(project: Path) -> list[list[tuple[str, str]]]:
     """(INSTRUCTION, arguments) per Dockerfile stage; continuations joined, comments dropped."""
     stages: list[list[tuple[str, str]]] = [[]]
-    pending = ""
-    for line in (project / "Dockerfile").read_text().splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.endswith("\\"):
-            pending += stripped[:-1] + " "
-            continue
-        keyword, _, arguments = (pending + stripped).partition(" ")
-        pending = ""
+    for instruction in instructions((project / "Dockerfile").read_text()):
+        keyword, _, arguments = instruction.partition(" ")
         if keyword.upper() == "FROM":
             stages.append([])
-        stages[-1].append((keyword.upper(), " ".join(arguments.split())))
+        stages[-1].append((keyword.upper(), arguments))
     return stages[1:]
 
 
