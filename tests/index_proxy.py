@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.error import HTTPError
 
-from conftest import pypi_simple_url
+from helpers import pypi_simple_url
 
 _FILE_LINK = re.compile(r'href="https://([^/"]+)/')
 

@@ -6,6 +6,7 @@ replayed step by step in a fresh copy of a generated project, the way a GitHub r
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -17,7 +18,8 @@ import findpython
 import pytest
 import yaml
 
-from conftest import (
+from extensions.filters import later_python_versions
+from helpers import (
     TEMPLATE,
     SharedCache,
     copy_project,
@@ -27,7 +29,6 @@ from conftest import (
     run,
     tool_env,
 )
-from extensions.filters import later_python_versions
 
 WORKFLOW = Path(".github/workflows/ci.yml")
 DEPENDABOT = Path(".github/dependabot.yml")
@@ -83,7 +84,7 @@ def action_name(uses: str) -> str:
 def rendered(shared_cache: SharedCache) -> dict[str, Path]:
     """Every variant rendered once per run (no lock: these tests only read the files)."""
     return {
-        name: shared_cache.get("ci-render", answers, lambda path, a=answers: render(path, a))
+        name: shared_cache.get("ci-render", answers, functools.partial(render, answers=answers))
         for name, answers in VARIANTS.items()
     }
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from conftest import run
+from helpers import run
 
 POETRY = Path(sys.executable).with_name("poetry")
 BASE_IMAGE = "python:3.13-slim-trixie"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conftest import (
+from helpers import (
     DOCKER,
     BuiltImage,
     copy_project,

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from conftest import SharedCache, render, run
 from dockerfile_syntax import stages
+from helpers import SharedCache, render, run
 
 POLICIES = ["poetry", "pip", "none"]
 SHAPES: dict[str, dict[str, Any]] = {

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from conftest import TEMPLATE, render
 from dockerfile_syntax import instructions
+from helpers import TEMPLATE, render
 
 DOC = TEMPLATE / "docs" / "dockerfile.md"
 CLAIMS = TEMPLATE / "tests" / "test_claims.py"

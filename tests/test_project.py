@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import run
+from helpers import run
 
 # Pythons this machine has: the projects for them are installed for real.
 VARIANTS: dict[str, dict[str, Any]] = {

@@ -6,7 +6,7 @@ import re
 import sys
 from pathlib import Path
 
-from conftest import TEMPLATE, read_answers, run, tool_env
+from helpers import TEMPLATE, read_answers, run, tool_env
 
 
 def quickstart_commands() -> list[str]:

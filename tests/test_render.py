@@ -12,7 +12,7 @@ import pytest
 import yaml
 from plumbum import local
 
-from conftest import TEMPLATE, read_answers
+from helpers import TEMPLATE, read_answers
 
 QUESTIONS = [
     key for key in yaml.safe_load((TEMPLATE / "copier.yml").read_text()) if not key.startswith("_")

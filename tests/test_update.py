@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import TEMPLATE, SharedCache, docker_build, read_answers, run, tool_env
 from dockerfile_syntax import instructions
+from helpers import TEMPLATE, SharedCache, docker_build, read_answers, run, tool_env
 
 BIN = Path(sys.executable).parent
 GIT_IDENTITY = {

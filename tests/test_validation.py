@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import TEMPLATE, run, tool_env
+from helpers import TEMPLATE, run, tool_env
 
 COPIER = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD"]
 # Without Poetry on PATH the copy skips `poetry lock`: these tests are about answers only.
