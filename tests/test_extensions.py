@@ -17,7 +17,9 @@ from extensions import filters
         ("My Tool", "my-tool"),
         ("  Data__Pipeline 2 ", "data-pipeline-2"),
         ("ACME: the API!", "acme-the-api"),
-        ("già fatto", "gi-fatto"),
+        ("già fatto", "gia-fatto"),
+        ("Müller 山田 Straße", "muller-strasse"),
+        ("Łódź Æble", "lodz-aeble"),
     ],
 )
 def test_slugify_gives_a_normalised_distribution_name(name: str, slug: str) -> None:

@@ -185,6 +185,7 @@ def test_answers_file_records_every_question(copie: Any) -> None:
     answers = read_answers(project)
     derived = {
         "package_dir",
+        "image_name",
         "poetry_plugin_export_version",
         "poetry_plugin_pypi_mirror_version",
         "copyright_year",

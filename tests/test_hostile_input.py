@@ -1,0 +1,260 @@
+"""Arbitrary answers are refused with a message, or encoded for every file they reach.
+
+Property-based: hypothesis draws single-line Unicode (and ASCII with every punctuation mark) for
+each free-text answer and renders a project. Either Copier refuses the answer with the
+validator's sentence and writes nothing, or every generated file parses in its own syntax, passes
+the project's own linters, and carries the answer back exactly (pyproject metadata, the answers
+file, the Python constants, the README title).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import tomllib
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from copier import run_copy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from extensions.filters import DEV_TOOL_NAMES
+from helpers import TEMPLATE, run
+
+# BuildKit reads `# key=value` lines at the top of a Dockerfile as parser directives.
+DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
+# Answers a person types freely; the others are choices, booleans or lists.
+FREE_TEXT = (
+    "project_name",
+    "description",
+    "author_name",
+    "author_email",
+    "cli_name",
+    "project_slug",
+    "package_name",
+    "package_index_url",
+)
+# Every code point but surrogates (which no file can hold), and ASCII with all its punctuation,
+# where the syntax-breaking characters are dense.
+ANY_TEXT = st.one_of(
+    st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=30),
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=30),
+)
+# Questions whose defaults derive from an answer: a drawn answer may be refused through them
+# (project_name "0" gives package_name "0", which is not an identifier).
+DERIVED = {
+    "project_name": ("project_slug", "package_name", "cli_name"),
+    "project_slug": ("package_name", "cli_name"),
+}
+# 15 draws per answer keep the fast tier fast; HYPOTHESIS_EXAMPLES=500 searches harder.
+PROPERTY_SETTINGS = settings(
+    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "15")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture(scope="session")
+def template_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The working tree of the template without git: Copier renders it in place, no clone."""
+    dest = tmp_path_factory.mktemp("template") / "src"
+    shutil.copytree(
+        TEMPLATE,
+        dest,
+        ignore=shutil.ignore_patterns(".git", ".venv", ".tools", "demo", "benchmarks", "tests"),
+    )
+    return dest
+
+
+Render = Callable[[dict[str, Any]], "Path | str"]
+
+
+@pytest.fixture
+def render_or_refuse(template_copy: Path, tmp_path: Path) -> Render:
+    """Renders the answers: the project's path, or Copier's refusal message (nothing written)."""
+
+    def render(answers: dict[str, Any]) -> Path | str:
+        dest = tmp_path / uuid.uuid4().hex
+        try:
+            run_copy(
+                str(template_copy),
+                str(dest),
+                data={"project_name": "My Tool", **answers},
+                defaults=True,
+                unsafe=True,
+                skip_tasks=True,
+                quiet=True,
+            )
+        except ValueError as refusal:
+            assert not dest.exists() or not any(dest.iterdir()), "a refused answer wrote files"
+            return str(refusal)
+        return dest
+
+    return render
+
+
+def assert_refusal_explains(message: str, question: str) -> None:
+    refused = re.match(r"Validation error for question '(\w+)': ", message)
+    assert refused, message
+    assert refused[1] in (question, *DERIVED.get(question, ())), message
+    reason = message.split(": ", 1)[1]
+    assert reason.endswith(".") and len(reason.split()) >= 5, f"not a sentence: {reason!r}"
+
+
+def assert_project_is_sound(project: Path, answers: dict[str, Any]) -> None:
+    """Every file parses in its own syntax and lints clean; each answer reads back exactly."""
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    for name, value in answers.items():
+        assert recorded[name] == value, f"{name} does not read back from .copier-answers.yml"
+    metadata = pyproject["project"]
+    assert metadata["name"] == recorded["project_slug"]
+    assert metadata["description"] == recorded["description"]
+    author = metadata.get("authors", [{}])[0]
+    assert author.get("name", "") == recorded["author_name"]
+    assert author.get("email", "") == recorded["author_email"]
+    assert metadata["scripts"] == {recorded["cli_name"]: f"{recorded['package_name']}.cli:main"}
+    sources = pyproject["tool"]["poetry"].get("source", [{"url": ""}])
+    assert sources[0]["url"] == recorded["package_index_url"]
+
+    package = project / "src" / recorded["package_name"]
+    cli = ast.parse((package / "cli.py").read_text(encoding="utf-8"))
+    constants = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in cli.body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+    }
+    assert constants["PROJECT_NAME"] == recorded["project_name"]
+    init = ast.parse((package / "__init__.py").read_text(encoding="utf-8"))
+    assert ast.get_docstring(init, clean=False) == recorded["project_name"] + "."
+    for source in project.rglob("*.py"):
+        ast.parse(source.read_text(encoding="utf-8"), str(source))
+    for document in [*project.rglob("*.yml"), *project.rglob("*.yaml")]:
+        yaml.safe_load(document.read_text(encoding="utf-8"))
+
+    title = MarkdownIt().parse((project / "README.md").read_text(encoding="utf-8"))
+    assert title[0].tag == "h1" and title[1].children is not None
+    assert "".join(child.content for child in title[1].children) == recorded["project_name"]
+
+    first_line = (project / "Dockerfile").read_text(encoding="utf-8").splitlines()[0]
+    assert not DIRECTIVE.match(first_line), f"a parser directive: {first_line!r}"
+    run(["hadolint", "--no-color", project / "Dockerfile"])
+    run(["ruff", "check", "--no-cache", "--quiet", "."], cwd=project)
+    run(["ruff", "format", "--no-cache", "--check", "--quiet", "."], cwd=project)
+
+
+@pytest.mark.parametrize("question", FREE_TEXT)
+@PROPERTY_SETTINGS
+@given(value=ANY_TEXT)
+def test_any_answer_is_refused_or_reaches_every_file_intact(
+    render_or_refuse: Render, question: str, value: str
+) -> None:
+    answers = {question: value}
+    if question == "package_index_url" and not value.startswith("http"):
+        answers[question] = "https://pypi.example.com/" + value
+    outcome = render_or_refuse(answers)
+    if isinstance(outcome, str):
+        assert_refusal_explains(outcome, question)
+    else:
+        assert_project_is_sound(outcome, answers)
+
+
+# The cases the first release let through, each a class of its own.
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"project_name": 'Tool "quoted" \\ back\\slash """ triple'},
+        {"project_name": "Trailing backslash \\"},
+        {"project_name": "syntax=evil/x"},
+        {"project_name": "Müller 山田 Tool *bold* [link](x) <b>"},
+        {"description": "Costs $5 ${HOME} $(id) `id` \"q\" back\\slash 'single'"},
+        {"cli_name": "my.tool"},
+        {"cli_name": "my..tool"},
+        {"author_name": 'O\'Brien "Bob" \\ Ünïcödé'},
+    ],
+    ids=lambda answers: next(iter(answers)),
+)
+def test_known_hostile_answers_are_encoded(
+    render_or_refuse: Render, answers: dict[str, Any]
+) -> None:
+    project = render_or_refuse(answers)
+    assert isinstance(project, Path), project
+    assert_project_is_sound(project, answers)
+
+
+@pytest.mark.parametrize(
+    ("answers", "question", "reason"),
+    [
+        ({"project_name": "A\u0085B"}, "project_name", "single line"),
+        ({"description": "line\u2028separator"}, "description", "single line"),
+        ({"author_name": "tab\there"}, "author_name", "single line"),
+        ({"project_name": " padded "}, "project_name", "spaces"),
+        ({"description": "ends with a backslash\\"}, "description", "backslash"),
+        ({"cli_name": "python"}, "cli_name", "every virtual environment has"),
+        ({"cli_name": "python3.13"}, "cli_name", "every virtual environment has"),
+        ({"cli_name": "pip3"}, "cli_name", "every virtual environment has"),
+        ({"cli_name": "activate"}, "cli_name", "every virtual environment has"),
+        ({"project_slug": "pytest"}, "project_slug", "a tool the project installs"),
+        ({"project_slug": "Ruff"}, "project_slug", "a tool the project installs"),
+        ({"project_slug": "requests", "dependencies": ["requests>=2"]}, "dependencies", "itself"),
+        ({"package_index_url": "https://example.com:99999/simple/"}, "package_index_url", "port"),
+        ({"package_index_url": "https://example.com/<b>/simple/"}, "package_index_url", "ASCII"),
+        ({"package_index_url": "https://exämple.com/simple/"}, "package_index_url", "ASCII"),
+        ({"dependencies": ["six", "Six>=1"]}, "dependencies", "more than once"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_careless_answers_are_refused_with_the_reason(
+    render_or_refuse: Render, answers: dict[str, Any], question: str, reason: str
+) -> None:
+    message = render_or_refuse(answers)
+    assert isinstance(message, str), f"accepted: {answers}"
+    assert_refusal_explains(message, question)
+    assert reason in message
+
+
+def test_marker_split_requirements_are_accepted(render_or_refuse: Render) -> None:
+    split = ['numpy>=2; python_version>="3.12"', 'numpy<2; python_version<"3.12"']
+    project = render_or_refuse({"dependencies": split})
+    assert isinstance(project, Path), project
+    assert (
+        tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"] == split
+    )
+
+
+def test_uppercase_slug_gives_a_lowercase_image_name(render_or_refuse: Render) -> None:
+    project = render_or_refuse({"project_slug": "MyTool"})
+    assert isinstance(project, Path), project
+    readme = (project / "README.md").read_text()
+    dockerfile = (project / "Dockerfile").read_text()
+    assert "docker build -t mytool ." in readme and "docker build -t mytool ." in dockerfile
+    assert "-t MyTool" not in readme + dockerfile
+
+
+def test_slug_transliterates_latin_letters(render_or_refuse: Render) -> None:
+    project = render_or_refuse({"project_name": "Müller 山田 Straße Tool"})
+    assert isinstance(project, Path), project
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert (recorded["project_slug"], recorded["package_name"]) == (
+        "muller-strasse-tool",
+        "muller_strasse_tool",
+    )
+
+
+@pytest.mark.slow
+def test_dev_tool_names_cover_the_generated_lock(locked_project: Any) -> None:
+    """A project named like anything its dev group installs cannot be locked: the refused names
+    must include every package of a default project's lock (a new dev tool brings new ones)."""
+    lock = tomllib.loads((locked_project() / "poetry.lock").read_text())
+    locked = {package["name"] for package in lock["package"]}
+    assert locked <= DEV_TOOL_NAMES, (
+        f"not refused as project_slug: {sorted(locked - DEV_TOOL_NAMES)}"
+    )
