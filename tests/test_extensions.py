@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import tomllib
 from pathlib import Path
@@ -179,3 +180,38 @@ def test_project_name_rules() -> None:
     assert "required" in filters.project_name_error("  ")
     assert "at least one ASCII letter" in filters.project_name_error("☃☃")
     assert "at most 60 characters" in filters.project_name_error("x" * 61)
+
+
+def test_structural_change_error_compares_with_the_answers_file(tmp_path: Path) -> None:
+    (tmp_path / ".copier-answers.yml").write_text("layout: src\nproject_type: app\n")
+    assert filters.structural_change_error({"layout": "src"}, tmp_path, ".copier-answers.yml") == ""
+    message = filters.structural_change_error({"layout": "flat"}, tmp_path, ".copier-answers.yml")
+    assert "layout 'src' -> 'flat'" in message and "git mv" in message
+    # No answers file: a first copy, nothing to compare.
+    assert (
+        filters.structural_change_error({"layout": "flat"}, tmp_path / "new", ".copier-answers.yml")
+        == ""
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "literal"),
+    [
+        ("My Tool", '"My Tool"'),
+        ('say "hi"', "'say \"hi\"'"),
+        ("it's", '"it\'s"'),
+        ("a\\b", '"a\\\\b"'),
+    ],
+)
+def test_python_string_is_the_literal_ruff_format_keeps(value: str, literal: str) -> None:
+    assert filters.python_string(value) == literal
+    assert ast.literal_eval(literal) == value
+
+
+def test_dockerfile_string_escapes_what_the_builder_would_expand() -> None:
+    assert filters.dockerfile_string('Costs $5 "q" \\ x') == '"Costs \\$5 \\"q\\" \\\\ x"'
+
+
+def test_display_width_counts_wide_characters_twice() -> None:
+    assert filters.display_width("abc") == 3
+    assert filters.display_width("山田") == 4
