@@ -13,15 +13,22 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import yaml
 from jinja2 import Environment
 from jinja2.ext import Extension
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
+# The python_version choices of copier.yml, the one list of supported versions.
+PYTHON_VERSIONS: tuple[str, ...] = tuple(
+    yaml.safe_load((Path(__file__).resolve().parents[1] / "copier.yml").read_text())[
+        "python_version"
+    ]["choices"]
+)
 # PEP 508 distribution names (case-insensitive).
 _DIST_NAME = re.compile(r"^([a-z0-9]|[a-z0-9][a-z0-9._-]*[a-z0-9])$", re.IGNORECASE)
 _PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -57,6 +64,11 @@ def later_python_versions(python_version: str) -> list[str]:
 
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
+
+
+def license_spdx(license: str) -> str:
+    """The SPDX expression of a `license` answer (`Proprietary` -> `LicenseRef-Proprietary`)."""
+    return "LicenseRef-Proprietary" if license == "Proprietary" else str(license)
 
 
 def requirement_names(requirements: Iterable[str]) -> list[str]:
@@ -227,6 +239,7 @@ FILTERS = {
     "package_name": package_name,
     "python_image": python_image,
     "later_python_versions": later_python_versions,
+    "license_spdx": license_spdx,
     "requirement_names": requirement_names,
     "toml_string": toml_string,
     "apt_pinned": apt_pinned,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
-from typing import Any
 
 import pytest
 
+from answer_sets import answers
 from dockerfile_syntax import instructions
-from helpers import TEMPLATE, render
+from helpers import TEMPLATE, ProjectFactory
 
 DOC = TEMPLATE / "docs" / "dockerfile.md"
 CLAIMS = TEMPLATE / "tests" / "test_claims.py"
@@ -29,30 +28,24 @@ def doc_text() -> str:
 
 
 # The default answers, then each variant the page explains in "What the other answers change".
-DOCUMENTED_ANSWERS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "hash_policy-pip": {"hash_policy": "pip"},
-    "hash_policy-none": {"hash_policy": "none"},
-    "deps-only": {"project_type": "deps-only"},
-    "no-bytecode": {"compile_bytecode": False},
-    "apt-packages": {
-        "apt_build_packages": ["gcc", "libpq-dev"],
-        "apt_runtime_packages": ["libpq5"],
-    },
-    "private-index": {"package_index_url": "https://pypi.example.com/simple/"},
-    "private-index-pip": {
-        "package_index_url": "https://pypi.example.com/simple/",
-        "hash_policy": "pip",
-    },
-}
+DOCUMENTED = [
+    "app-src",
+    "app-src+hash-pip",
+    "app-src+hash-none",
+    "deps-only",
+    "app-src+no-bytecode",
+    "app-src+apt",
+    "app-src+private-index",
+    "app-src+private-index+hash-pip",
+]
 
 
-@pytest.mark.parametrize("answers", DOCUMENTED_ANSWERS.values(), ids=DOCUMENTED_ANSWERS.keys())
+@pytest.mark.parametrize("variant", DOCUMENTED)
 def test_every_instruction_is_quoted(
-    tmp_path: Path, doc_text: str, answers: dict[str, Any]
+    rendered_project: ProjectFactory, doc_text: str, variant: str
 ) -> None:
     # Rendering without the lock task is enough: the Dockerfile does not depend on poetry.lock.
-    dockerfile = (render(tmp_path / "project", answers) / "Dockerfile").read_text()
+    dockerfile = (rendered_project(**answers(variant)) / "Dockerfile").read_text()
     quoted = {
         instruction
         for block in FENCED_DOCKERFILE.findall(doc_text)
@@ -62,7 +55,7 @@ def test_every_instruction_is_quoted(
     missing = [line for line in instructions(dockerfile) if line not in quoted]
     assert not missing, (
         "docs/dockerfile.md does not quote (and so does not explain) these instructions of the "
-        f"Dockerfile rendered with {answers}:\n" + "\n".join(missing)
+        f"Dockerfile rendered as {variant}:\n" + "\n".join(missing)
     )
 
 
