@@ -157,7 +157,7 @@ def test_deps_only_runs_python_in_the_environment(image: BuiltImage) -> None:
     assert docker_run(image.tag, "python", "-c", "print(1 + 1)") == "2\n"
 
 
-# lean-runtime and non-root: what the runtime holds, and who runs it -----------------------------
+# lean-runtime: what the runtime holds -------------------------------------------------------------
 
 
 def test_runtime_venv_holds_only_locked_runtime_packages(image: BuiltImage, variant: str) -> None:
@@ -177,6 +177,9 @@ def test_runtime_venv_holds_only_locked_runtime_packages(image: BuiltImage, vari
     scripts = set(shell_in(image.tag, "ls /app/.venv/bin").split())
     assert not {"pip", "pip3", "poetry", "pytest", "ruff", "mypy"} & scripts, scripts
     assert shell_in(image.tag, "command -v gcc cc || true").strip() == ""
+
+
+# non-root: who runs it ----------------------------------------------------------------------------
 
 
 def test_runs_as_fixed_non_root_uid_and_cannot_write_code(image: BuiltImage) -> None:
@@ -406,7 +409,7 @@ def test_build_context_holds_only_what_the_image_needs(
     assert files == expected
 
 
-# mirror-argument and secret-credentials ----------------------------------------------------------
+# mirror-argument ----------------------------------------------------------------------------------
 
 
 def test_mirror_argument_routes_every_download_through_the_mirror(
@@ -430,6 +433,9 @@ def test_mirror_argument_routes_every_download_through_the_mirror(
     assert any("/requests-" in path for path in files) and any("/poetry-" in path for path in files)
     assert before == {name: (project / name).read_bytes() for name in before}
     assert docker_run("cpd-test:mirror") == GREETING
+
+
+# secret-credentials -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("policy", ["poetry", "pip"])

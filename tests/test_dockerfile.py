@@ -55,6 +55,7 @@ def dockerfile(rendered_project: ProjectFactory, variant: str) -> str:
     return (rendered_project(**answers(variant)) / "Dockerfile").read_text()
 
 
+# hadolint-clean
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_hadolint_reports_nothing(rendered_project: ProjectFactory, variant: str) -> None:
     path = rendered_project(**answers(variant)) / "Dockerfile"
