@@ -31,6 +31,19 @@ from helpers import (
 )
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`variant`: each name of the module's VARIANTS, unless the test parametrizes it itself."""
+    if "variant" not in metafunc.fixturenames or not hasattr(metafunc.module, "VARIANTS"):
+        return
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0]
+        if "variant" in (
+            [n.strip() for n in names.split(",")] if isinstance(names, str) else names
+        ):
+            return
+    metafunc.parametrize("variant", metafunc.module.VARIANTS)
+
+
 @pytest.fixture(scope="session")
 def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> SharedCache:
     # With xdist, getbasetemp() is per worker and its parent is common to the run.

@@ -82,12 +82,6 @@ TOOLING = {
 }
 
 
-@pytest.fixture(params=VARIANTS)
-def variant(request: pytest.FixtureRequest) -> str:
-    name: str = request.param
-    return name
-
-
 @pytest.fixture
 def image(variant: str, built_image: ImageFactory) -> BuiltImage:
     return built_image(**answers(variant))
@@ -139,7 +133,7 @@ def dependency_step(steps: dict[str, bool]) -> bool:
 # exec-entrypoint ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variant", APPS, indirect=True)
+@pytest.mark.parametrize("variant", APPS)
 def test_app_runs_its_cli_by_default(image: BuiltImage, variant: str) -> None:
     cli = cli_name(answers(variant))
     assert docker_run(image.tag) == GREETING
@@ -149,7 +143,7 @@ def test_app_runs_its_cli_by_default(image: BuiltImage, variant: str) -> None:
     assert config["Entrypoint"] == [cli]
 
 
-@pytest.mark.parametrize("variant", DEPS_ONLY, indirect=True)
+@pytest.mark.parametrize("variant", DEPS_ONLY)
 def test_deps_only_runs_python_in_the_environment(image: BuiltImage) -> None:
     assert inspect(image.tag)["Config"]["Cmd"] == ["python"]
     out = docker_run(image.tag, "python", "-c", "import six, sys; print(six.__name__, sys.prefix)")
@@ -222,7 +216,6 @@ COUNT_PYC = (
 @pytest.mark.parametrize(
     "variant",
     ["app-src+requests", "app-src+requests+hash-pip", "app-src+requests+no-bytecode"],
-    indirect=True,
 )
 def test_bytecode_is_shipped_only_when_asked(image: BuiltImage, variant: str) -> None:
     all_pyc, project_pyc = map(int, python_in(image.tag, COUNT_PYC).split())
@@ -237,7 +230,7 @@ def test_bytecode_is_shipped_only_when_asked(image: BuiltImage, variant: str) ->
 # apt-per-stage -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variant", ["app-src+requests+apt"], indirect=True)
+@pytest.mark.parametrize("variant", ["app-src+requests+apt"])
 def test_apt_packages_land_in_their_stage_only(image: BuiltImage) -> None:
     runtime = shell_in(
         image.tag, "dpkg-query -W -f '${Status}\\n' libpq5; command -v gcc || echo no-gcc"
@@ -255,7 +248,7 @@ def test_apt_packages_land_in_their_stage_only(image: BuiltImage) -> None:
 # lean-runtime: size against the floor ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variant", ["app-src+requests"], indirect=True)
+@pytest.mark.parametrize("variant", ["app-src+requests"])
 def test_image_size_is_within_ten_percent_of_a_bare_venv(image: BuiltImage) -> None:
     base = DEFAULT_BASE_IMAGE
     overhead = inspect(image.tag)["Size"] - inspect(base)["Size"]
@@ -301,7 +294,6 @@ def test_image_size_is_within_ten_percent_of_a_bare_venv(image: BuiltImage) -> N
 @pytest.mark.parametrize(
     "variant",
     ["app-src+requests", "app-src+requests+hash-pip", "app-src+requests+hash-none"],
-    indirect=True,
 )
 def test_source_change_reuses_the_dependency_layer(
     image: BuiltImage, variant: str, tmp_path: Path
@@ -350,7 +342,6 @@ def tamper_lock(project: Path, package: str) -> None:
         ("app-src+requests+hash-pip", "pip"),
         ("deps-only+hash-pip", "pip"),
     ],
-    indirect=["variant"],
 )
 def test_tampered_lock_hash_fails_the_build(
     image: BuiltImage, variant: str, tool: str, tmp_path: Path
@@ -370,7 +361,7 @@ def test_tampered_lock_hash_fails_the_build(
 CONTEXT_PROBE = f"FROM {DEFAULT_BASE_IMAGE}\nCOPY . /context\n"
 
 
-@pytest.mark.parametrize("variant", ["app-src", "app-flat+requests", "deps-only"], indirect=True)
+@pytest.mark.parametrize("variant", ["app-src", "app-flat+requests", "deps-only"])
 def test_build_context_holds_only_what_the_image_needs(
     image: BuiltImage, variant: str, tmp_path: Path
 ) -> None:

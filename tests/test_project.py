@@ -22,12 +22,6 @@ VARIANTS = ["app-src+requests", "app-flat", "app-src+py311-bookworm", "deps-only
 APPS = [name for name in VARIANTS if is_app(answers(name))]
 
 
-@pytest.fixture(params=VARIANTS)
-def variant(request: pytest.FixtureRequest) -> str:
-    name: str = request.param
-    return name
-
-
 @pytest.fixture
 def project(variant: str, installed_project: ProjectFactory) -> Path:
     return installed_project(**answers(variant))
@@ -61,14 +55,14 @@ def test_own_test_suite_passes(project: Path) -> None:
 # ruff and mypy on app-src, app-flat and deps-only are the pre-commit hooks of
 # test_ci_files.py::test_pre_commit_passes_on_a_fresh_project_and_catches_bad_files; here only
 # the answer set whose Python version changes their targets.
-@pytest.mark.parametrize("variant", ["app-src+py311-bookworm"], indirect=True)
+@pytest.mark.parametrize("variant", ["app-src+py311-bookworm"])
 def test_ruff_format_and_mypy_are_clean(project: Path) -> None:
     poetry(project, "run", "ruff", "check", "--no-cache", ".")
     poetry(project, "run", "ruff", "format", "--no-cache", "--check", ".")
     assert "Success: no issues found" in poetry(project, "run", "mypy", "--no-incremental")
 
 
-@pytest.mark.parametrize("variant", APPS, indirect=True)
+@pytest.mark.parametrize("variant", APPS)
 def test_console_script_greets_on_the_answered_python_from_the_source_tree(
     project: Path, variant: str
 ) -> None:
@@ -82,7 +76,7 @@ def test_console_script_greets_on_the_answered_python_from_the_source_tree(
     assert Path(location) == project / package_dir / "__init__.py"
 
 
-@pytest.mark.parametrize("variant", ["deps-only"], indirect=True)
+@pytest.mark.parametrize("variant", ["deps-only"])
 def test_deps_only_environment_imports_its_dependency_and_has_no_project(project: Path) -> None:
     assert poetry(project, "run", "python", "-c", "import six; print(six.__name__)") == "six\n"
     listed = poetry(project, "run", "python", "-m", "pip", "list", "--format=freeze")
