@@ -1,7 +1,8 @@
-"""Generated projects work out of the box: lock, install, their own tests, CLI, linters.
+"""Generated projects work out of the box: lock, install, their own tests, CLI.
 
 The generated tests already run the CLI (greeting, `--version`, `python -m`, the console script);
 this module checks what they cannot see from inside: the lock, the interpreter and the install.
+Linters on generated projects: test_ci_files.py (pre-commit hooks, and the CI lint job replayed).
 """
 
 from __future__ import annotations
@@ -50,16 +51,6 @@ def test_own_test_suite_passes(project: Path) -> None:
     assert written, "the generated project has no tests"
     # Every generated test ran and passed: none skipped, none missing.
     assert output.strip().splitlines()[-1].startswith(f"{written} passed in ")
-
-
-# ruff and mypy on app-src, app-flat and deps-only are the pre-commit hooks of
-# test_ci_files.py::test_pre_commit_passes_on_a_fresh_project_and_catches_bad_files; here only
-# the answer set whose Python version changes their targets.
-@pytest.mark.parametrize("variant", ["app-src+py311-bookworm"])
-def test_ruff_format_and_mypy_are_clean(project: Path) -> None:
-    poetry(project, "run", "ruff", "check", "--no-cache", ".")
-    poetry(project, "run", "ruff", "format", "--no-cache", "--check", ".")
-    assert "Success: no issues found" in poetry(project, "run", "mypy", "--no-incremental")
 
 
 @pytest.mark.parametrize("variant", APPS)
