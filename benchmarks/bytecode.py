@@ -14,66 +14,37 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
+import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from answer_sets import DEFAULT_BASE_IMAGE, PACKAGE_NAME, answers  # noqa: E402
+from helpers import DOCKER, docker_build, docker_run, render, run  # noqa: E402
+
 WORK = ROOT / "benchmarks" / "work" / "bytecode"
 RESULTS = ROOT / "benchmarks" / "results" / "bytecode.md"
-DOCKER = os.environ.get("DOCKER", "/usr/bin/docker")
 IMPORT_LOOP = (
-    'for i in $(seq "$RUNS"); do s=$(date +%s%N); python -c "import requests, my_tool.cli"; '
+    'for i in $(seq "$RUNS"); do s=$(date +%s%N); '
+    f'python -c "import requests, {PACKAGE_NAME}.cli"; '
     "e=$(date +%s%N); echo $(( (e - s) / 1000 )); done"
 )
 
 
-def run(*command: str | Path, cwd: Path | None = None) -> str:
-    result = subprocess.run(
-        [str(part) for part in command],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "DOCKER_BUILDKIT": "1"},  # the Dockerfile uses RUN --mount
-    )
-    if result.returncode:
-        sys.exit(f"failed: {' '.join(map(str, command))}\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-def mirror_url() -> str:
-    from pip._internal.models.index import PyPI
-
-    return str(PyPI.simple_url)
-
-
 def build(compile_bytecode: bool) -> str:
-    project = WORK / f"compile-{str(compile_bytecode).lower()}"
+    """The image of an app depending on requests, with or without shipped bytecode."""
+    flag = str(compile_bytecode).lower()
+    project = WORK / f"compile-{flag}"
     if not (project / "poetry.lock").exists():
-        run(
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--trust",
-            "--defaults",
-            "--vcs-ref",
-            "HEAD",
-            "--data",
-            "project_name=My Tool",
-            "--data",
-            'dependencies=["requests>=2.31"]',
-            "--data",
-            f"compile_bytecode={str(compile_bytecode).lower()}",
-            ROOT,
-            project,
-        )
-    tag = f"bench-bytecode:{str(compile_bytecode).lower()}"
-    run(DOCKER, "build", "-q", "--build-arg", f"PYPI_MIRROR_URL={mirror_url()}", "-t", tag, project)
+        shutil.rmtree(project, ignore_errors=True)
+        name = "app-src+requests" if compile_bytecode else "app-src+requests+no-bytecode"
+        render(project, answers(name), lock=True)
+    tag = f"bench-bytecode:{flag}"
+    docker_build(project, tag)
     return tag
 
 
@@ -81,24 +52,14 @@ def start_to_output(tag: str, runs: int) -> list[float]:
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
-        run(DOCKER, "run", "--rm", "--read-only", tag)
+        docker_run(tag, options=["--read-only"])
         samples.append(time.perf_counter() - start)
     return samples
 
 
 def import_times(tag: str, runs: int) -> list[float]:
-    out = run(
-        DOCKER,
-        "run",
-        "--rm",
-        "--read-only",
-        "-e",
-        f"RUNS={runs}",
-        "--entrypoint",
-        "sh",
-        tag,
-        "-c",
-        IMPORT_LOOP,
+    out = docker_run(
+        tag, "-c", IMPORT_LOOP, options=["--read-only", "-e", f"RUNS={runs}", "--entrypoint", "sh"]
     )
     return [int(line) / 1e6 for line in out.split()]
 
@@ -122,16 +83,17 @@ def main() -> None:
             f"| {str(compile_bytecode).lower()} | {start * 1000:.0f} ({start / with_pyc[0]:.2f}x) "
             f"| {imports * 1000:.0f} ({imports / with_pyc[1]:.2f}x) |"
         )
-    engine = run(DOCKER, "version", "--format", "{{.Server.Version}}").strip()
+    engine = run([DOCKER, "version", "--format", "{{.Server.Version}}"]).stdout.strip()
     text = "\n".join(
         [
             "# Start-up with and without shipped bytecode",
             "",
-            f"_{datetime.date.today()}, Docker Engine {engine}, python:3.13-slim-trixie, app with "
+            f"_{datetime.date.today()}, Docker Engine {engine}, {DEFAULT_BASE_IMAGE}, app with "
             f"`requests`, medians of {args.runs} runs, `--read-only`, ratios against "
             "`compile_bytecode: true`._",
             "",
-            "| compile_bytecode | docker run to greeting (ms) | `import requests, my_tool.cli` in "
+            "| compile_bytecode | docker run to greeting (ms) | "
+            f"`import requests, {PACKAGE_NAME}.cli` in "
             "a running container (ms) |",
             "|---|---|---|",
             *rows,

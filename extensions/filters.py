@@ -24,7 +24,12 @@ from jinja2.ext import Extension
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
+# The python_version choices of copier.yml, the one list of supported versions.
+PYTHON_VERSIONS: tuple[str, ...] = tuple(
+    yaml.safe_load((Path(__file__).resolve().parents[1] / "copier.yml").read_text())[
+        "python_version"
+    ]["choices"]
+)
 # PEP 508 distribution names (case-insensitive).
 _DIST_NAME = re.compile(r"^([a-z0-9]|[a-z0-9][a-z0-9._-]*[a-z0-9])$", re.IGNORECASE)
 _PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -104,6 +109,11 @@ def image_name(slug: str) -> str:
     """`My.Tool` -> `my-tool`: the canonical distribution name, which is also a valid image name
     (Docker refuses uppercase letters and runs of separators)."""
     return canonicalize_name(str(slug))
+
+
+def license_spdx(license: str) -> str:
+    """The SPDX expression of a `license` answer (`Proprietary` -> `LicenseRef-Proprietary`)."""
+    return "LicenseRef-Proprietary" if license == "Proprietary" else str(license)
 
 
 def requirement_names(requirements: Iterable[str]) -> list[str]:
@@ -407,6 +417,7 @@ FILTERS = {
     "package_name": package_name,
     "python_image": python_image,
     "later_python_versions": later_python_versions,
+    "license_spdx": license_spdx,
     "requirement_names": requirement_names,
     "image_name": image_name,
     "ascii_text": ascii_text,

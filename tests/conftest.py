@@ -19,6 +19,9 @@ import pytest
 from helpers import (
     DOCKER,
     BuiltImage,
+    ImageFactory,
+    ProjectCopier,
+    ProjectFactory,
     SharedCache,
     copy_project,
     docker_build,
@@ -26,6 +29,19 @@ from helpers import (
     render,
     run,
 )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`variant`: each name of the module's VARIANTS, unless the test parametrizes it itself."""
+    if "variant" not in metafunc.fixturenames or not hasattr(metafunc.module, "VARIANTS"):
+        return
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0]
+        if "variant" in (
+            [n.strip() for n in names.split(",")] if isinstance(names, str) else names
+        ):
+            return
+    metafunc.parametrize("variant", metafunc.module.VARIANTS)
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +53,17 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> SharedCache:
 
 
 @pytest.fixture(scope="session")
-def locked_project(shared_cache: SharedCache) -> Any:
+def rendered_project(shared_cache: SharedCache) -> ProjectFactory:
+    """`rendered_project(**answers)`: rendered without the lock task, shared: do not modify it."""
+
+    def make(**answers: Any) -> Path:
+        return shared_cache.get("render", answers, lambda path: render(path, answers))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def locked_project(shared_cache: SharedCache) -> ProjectFactory:
     """`locked_project(**answers)`: a rendered, locked project, shared: do not modify it."""
 
     def make(**answers: Any) -> Path:
@@ -47,7 +73,7 @@ def locked_project(shared_cache: SharedCache) -> Any:
 
 
 @pytest.fixture(scope="session")
-def installed_project(shared_cache: SharedCache, locked_project: Any) -> Any:
+def installed_project(shared_cache: SharedCache, locked_project: ProjectFactory) -> ProjectFactory:
     """`installed_project(**answers)`: a locked project after `poetry install` (in .venv)."""
 
     def make(**answers: Any) -> Path:
@@ -61,7 +87,9 @@ def installed_project(shared_cache: SharedCache, locked_project: Any) -> Any:
 
 
 @pytest.fixture
-def project_copy(tmp_path: Path) -> Any:
+def project_copy(tmp_path: Path) -> ProjectCopier:
+    """`project_copy(project)`: a private, modifiable copy of a shared project."""
+
     def make(source: Path) -> Path:
         return copy_project(source, tmp_path / source.name)
 
@@ -85,7 +113,9 @@ def docker_engine() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def built_image(shared_cache: SharedCache, locked_project: Any, docker_engine: str) -> Any:
+def built_image(
+    shared_cache: SharedCache, locked_project: ProjectFactory, docker_engine: str
+) -> ImageFactory:
     """`built_image(**answers)`: the image of a locked project, built once per test run."""
 
     def make(**answers: Any) -> BuiltImage:

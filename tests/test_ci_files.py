@@ -6,10 +6,8 @@ replayed step by step in a fresh copy of a generated project, the way a GitHub r
 
 from __future__ import annotations
 
-import functools
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,14 +16,15 @@ import findpython
 import pytest
 import yaml
 
+from answer_sets import DEFAULT_PYTHON, PACKAGE_NAME, PYTHON_VERSIONS, answers, default
 from extensions.filters import later_python_versions
 from helpers import (
     TEMPLATE,
+    ProjectFactory,
     SharedCache,
     copy_project,
     docker_build,
     read_answers,
-    render,
     run,
     tool_env,
 )
@@ -34,20 +33,16 @@ WORKFLOW = Path(".github/workflows/ci.yml")
 DEPENDABOT = Path(".github/dependabot.yml")
 PRE_COMMIT_CONFIG = Path(".pre-commit-config.yaml")
 
-VARIANTS: dict[str, dict[str, Any]] = {
-    "app-src-3.10": {"python_version": "3.10"},
-    "app-flat-3.12": {"layout": "flat", "python_version": "3.12"},
-    "app-src-poetry-2.1.3": {"poetry_version": "2.1.3", "use_pre_commit": False},
-    "deps-only-pyyaml-3.14": {
-        "project_type": "deps-only",
-        "python_version": "3.14",
-        "dependencies": ["PyYAML>=6"],
-    },
-    "deps-only-empty": {"project_type": "deps-only", "use_pre_commit": False},
-}
+VARIANTS = [
+    "app-src+py310",
+    "app-flat+py312",
+    "app-src+poetry-2.1.3+no-pre-commit",
+    "deps-only+py314+pyyaml",
+    "deps-only+no-dependencies+no-pre-commit",
+]
 
-# The interpreter this machine has for `${{ matrix.python-version }}` (the brief's 3.13).
-MATRIX_PYTHON = "3.13"
+# `${{ matrix.python-version }}` in a replayed job: the default Python, which this machine has.
+MATRIX_PYTHON = DEFAULT_PYTHON
 # Where each `uses:` action's work is done on this machine, or why it needs no equivalent here.
 ACTION_REASONS = {
     "actions/checkout": "the project copy is the checkout: a git repository with every file added",
@@ -64,11 +59,7 @@ MACHINE_ADAPTATIONS = {
     "PYPI_MIRROR_URL": "the image build downloads from the same simple index as the host",
 }
 
-MIRROR_PLUGIN = "poetry-plugin-pypi-mirror=={}".format(
-    tomllib.loads((TEMPLATE / "pyproject.toml").read_text())["tool"]["poetry"]["group"]["dev"][
-        "dependencies"
-    ]["poetry-plugin-pypi-mirror"]
-)
+MIRROR_PLUGIN = f"poetry-plugin-pypi-mirror=={default('poetry_plugin_pypi_mirror_version')}"
 
 
 def workflow(project: Path) -> dict[str, Any]:
@@ -81,21 +72,18 @@ def action_name(uses: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def rendered(shared_cache: SharedCache) -> dict[str, Path]:
-    """Every variant rendered once per run (no lock: these tests only read the files)."""
-    return {
-        name: shared_cache.get("ci-render", answers, functools.partial(render, answers=answers))
-        for name, answers in VARIANTS.items()
-    }
+def ci_projects(rendered_project: ProjectFactory) -> dict[str, Path]:
+    """Every variant, rendered once per run (no lock: these tests only read the files)."""
+    return {name: rendered_project(**answers(name)) for name in VARIANTS}
 
 
 # --- The files are valid --------------------------------------------------------------------
 
 
 def test_workflow_and_dependabot_files_validate_against_their_schemas(
-    rendered: dict[str, Path],
+    ci_projects: dict[str, Path],
 ) -> None:
-    projects = list(rendered.values())
+    projects = list(ci_projects.values())
     run(
         [
             "check-jsonschema",
@@ -114,9 +102,11 @@ def test_workflow_and_dependabot_files_validate_against_their_schemas(
     )
 
 
-def test_schema_check_rejects_a_broken_workflow(rendered: dict[str, Path], tmp_path: Path) -> None:
+def test_schema_check_rejects_a_broken_workflow(
+    ci_projects: dict[str, Path], tmp_path: Path
+) -> None:
     # The validation above can fail: a job without runs-on is refused.
-    data = workflow(rendered["app-src-3.10"])
+    data = workflow(ci_projects["app-src+py310"])
     del data["jobs"]["test"]["runs-on"]
     broken = tmp_path / "ci.yml"
     broken.write_text(yaml.safe_dump(data))
@@ -127,15 +117,15 @@ def test_schema_check_rejects_a_broken_workflow(rendered: dict[str, Path], tmp_p
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_versions_follow_the_answers(rendered: dict[str, Path], variant: str) -> None:
-    project = rendered[variant]
+def test_versions_follow_the_answers(ci_projects: dict[str, Path], variant: str) -> None:
+    project = ci_projects[variant]
     answers = read_answers(project)
     data = workflow(project)
     assert data["env"]["POETRY_VERSION"] == answers["poetry_version"]
     assert data["jobs"]["test"]["strategy"]["matrix"]["python-version"] == later_python_versions(
         answers["python_version"]
     )
-    assert data["jobs"]["test"]["strategy"]["matrix"]["python-version"][-1] == "3.14"
+    assert data["jobs"]["test"]["strategy"]["matrix"]["python-version"][-1] == PYTHON_VERSIONS[-1]
     lint_python = [
         step["with"]["python-version"]
         for step in data["jobs"]["lint"]["steps"]
@@ -145,8 +135,10 @@ def test_versions_follow_the_answers(rendered: dict[str, Path], variant: str) ->
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_workflow_is_least_privilege_and_fork_safe(rendered: dict[str, Path], variant: str) -> None:
-    project = rendered[variant]
+def test_workflow_is_least_privilege_and_fork_safe(
+    ci_projects: dict[str, Path], variant: str
+) -> None:
+    project = ci_projects[variant]
     text = (project / WORKFLOW).read_text()
     data = workflow(project)
     # PyYAML reads the `on:` key as the boolean True (YAML 1.1).
@@ -171,9 +163,9 @@ def dockerfile_args(project: Path) -> set[str]:
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_docker_job_builds_with_gha_cache_and_declared_build_args(
-    rendered: dict[str, Path], variant: str
+    ci_projects: dict[str, Path], variant: str
 ) -> None:
-    project = rendered[variant]
+    project = ci_projects[variant]
     steps = workflow(project)["jobs"]["docker"]["steps"]
     build = next(s for s in steps if action_name(s.get("uses", "")) == "docker/build-push-action")
     build_args = dict(line.split("=", 1) for line in build["with"]["build-args"].splitlines())
@@ -188,8 +180,8 @@ def test_docker_job_builds_with_gha_cache_and_declared_build_args(
     )
 
 
-def test_pre_commit_config_is_valid_and_all_hooks_are_local(rendered: dict[str, Path]) -> None:
-    project = rendered["app-src-3.10"]
+def test_pre_commit_config_is_valid_and_all_hooks_are_local(ci_projects: dict[str, Path]) -> None:
+    project = ci_projects["app-src+py310"]
     run(["pre-commit", "validate-config", project / PRE_COMMIT_CONFIG])
     config = yaml.safe_load((project / PRE_COMMIT_CONFIG).read_text())
     assert [repo["repo"] for repo in config["repos"]] == ["local"]
@@ -211,18 +203,17 @@ def test_pre_commit_config_is_valid_and_all_hooks_are_local(rendered: dict[str, 
 
 
 @pytest.mark.parametrize(
-    ("answers", "has_workflow", "has_pre_commit"),
+    ("variant", "has_workflow", "has_pre_commit"),
     [
-        ({"ci": "none", "use_pre_commit": False}, False, False),
-        ({"ci": "none", "use_pre_commit": True}, False, True),
-        ({"ci": "github", "use_pre_commit": False}, True, False),
+        ("app-src+no-ci+no-pre-commit", False, False),
+        ("app-src+no-ci", False, True),
+        ("app-src+no-pre-commit", True, False),
     ],
-    ids=["neither", "pre-commit-only", "workflow-only"],
 )
 def test_answers_switch_the_files_off(
-    tmp_path: Path, answers: dict[str, Any], has_workflow: bool, has_pre_commit: bool
+    rendered_project: ProjectFactory, variant: str, has_workflow: bool, has_pre_commit: bool
 ) -> None:
-    project = render(tmp_path / "project", answers)
+    project = rendered_project(**answers(variant))
     assert (project / ".github").exists() is has_workflow
     assert (project / PRE_COMMIT_CONFIG).exists() is has_pre_commit
     if has_workflow and not has_pre_commit:
@@ -377,14 +368,15 @@ def git_changes(project: Path) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", ["app-src-3.13", "deps-only-no-pre-commit"])
+# The lint job runs ruff and mypy (through pre-commit, or directly without it): on the answer set
+# whose Python changes their targets, as the shapes' own pre-commit runs are tested below.
+@pytest.mark.parametrize(
+    "variant", ["app-src+py311-bookworm", "deps-only+no-dependencies+no-pre-commit"]
+)
 def test_lint_and_test_jobs_run_here(
-    locked_project: Any, pre_commit_home: Path, tmp_path: Path, variant: str
+    locked_project: ProjectFactory, pre_commit_home: Path, tmp_path: Path, variant: str
 ) -> None:
-    answers: dict[str, Any] = (
-        {} if variant == "app-src-3.13" else {"project_type": "deps-only", "use_pre_commit": False}
-    )
-    source = locked_project(**answers)
+    source = locked_project(**answers(variant))
     for job in ("lint", "test"):
         # Each job gets its own runner and checkout, as on GitHub.
         project = checkout(source, tmp_path / job / "project")
@@ -418,22 +410,21 @@ def pre_commit(project: Path, env: Mapping[str, str]) -> tuple[int, dict[str, st
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("answers", "bad_module"),
+    ("variant", "bad_module"),
     [
-        ({"layout": "src"}, "src/my_tool/unused.py"),
-        ({"layout": "flat"}, "my_tool/unused.py"),
-        ({"project_type": "deps-only"}, "tests/test_unused.py"),
+        ("app-src", f"src/{PACKAGE_NAME}/unused.py"),
+        ("app-flat", f"{PACKAGE_NAME}/unused.py"),
+        ("deps-only", "tests/test_unused.py"),
     ],
-    ids=["app-src", "app-flat", "deps-only"],
 )
 def test_pre_commit_passes_on_a_fresh_project_and_catches_bad_files(
-    locked_project: Any,
+    locked_project: ProjectFactory,
     pre_commit_home: Path,
     tmp_path: Path,
-    answers: dict[str, Any],
+    variant: str,
     bad_module: str,
 ) -> None:
-    project = checkout(locked_project(**answers), tmp_path / "project")
+    project = checkout(locked_project(**answers(variant)), tmp_path / "project")
     env = tool_env(PRE_COMMIT_HOME=str(pre_commit_home))
     run(["poetry", "install", "--no-interaction"], cwd=project, env=env)
 
@@ -445,9 +436,8 @@ def test_pre_commit_passes_on_a_fresh_project_and_catches_bad_files(
     }
     assert len(statuses) == len(hooks), output
     assert set(statuses.values()) == {"Passed"}, output
+    # The ruff-format hook passed and changed nothing: the rendered Python is already formatted.
     assert git_changes(project) == "", "pre-commit changed a freshly generated project"
-    # The rendered Python is already formatted: ruff format has nothing to change.
-    run(["poetry", "run", "ruff", "format", "--check", "."], cwd=project, env=env)
 
     (project / bad_module).write_text('"""Imports what it never uses."""\n\nimport os\n')
     with (project / "Dockerfile").open("a") as dockerfile:
@@ -486,31 +476,24 @@ def build_push_action(runner: Runner, step: Mapping[str, Any], env: dict[str, st
 @pytest.mark.docker
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("answers", "smoke_output"),
+    ("variant", "project_name", "smoke_output"),
     [
-        ({"project_name": "CI Smoke"}, "ci-smoke 0.1.0"),
-        (
-            {
-                "project_name": "CI Smoke Deps",
-                "project_type": "deps-only",
-                "dependencies": ["PyYAML>=6"],
-            },
-            "imported yaml",
-        ),
+        ("app-src", "CI Smoke", "ci-smoke 0.1.0"),
+        ("deps-only+pyyaml", "CI Smoke Deps", "imported yaml"),
     ],
-    ids=["app", "deps-only-pyyaml"],
 )
 def test_docker_job_runs_here(
     docker_engine: str,
-    locked_project: Any,
+    locked_project: ProjectFactory,
     pre_commit_home: Path,
     tmp_path: Path,
-    answers: dict[str, Any],
+    variant: str,
+    project_name: str,
     smoke_output: str,
 ) -> None:
     # The workflow tags the image after the project slug; each case has its own, so parallel
     # workers never remove each other's image.
-    source = locked_project(**answers)
+    source = locked_project(**answers(variant), project_name=project_name)
     project = checkout(source, tmp_path / "project")
     runner = Runner(tmp_path, project, host_env(pre_commit_home))
     # `docker` in run: steps is the engine's own client, as on a runner.

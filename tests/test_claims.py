@@ -30,10 +30,10 @@ from typing import Any
 
 import pytest
 
+from answer_sets import DEFAULT_BASE_IMAGE
 from helpers import run
 
 POETRY = Path(sys.executable).with_name("poetry")
-BASE_IMAGE = "python:3.13-slim-trixie"
 # Prints one line, then dies the way an OOM kill or `docker kill` ends a process: no flush at exit.
 PRINT_THEN_SIGKILL = (
     "import os, signal; print('printed before the kill'); os.kill(os.getpid(), signal.SIGKILL)"
@@ -164,6 +164,7 @@ def pip_download(
 INIT_ANSWERS = "answered-name\n\n\nn\n\n\nno\nno\nyes\n"
 
 
+@pytest.mark.slow
 def test_poetry_no_interaction_variable_is_ignored(tmp_path: Path) -> None:
     project = tmp_path / "folklore"
     project.mkdir()
@@ -180,6 +181,7 @@ def test_poetry_no_interaction_variable_is_ignored(tmp_path: Path) -> None:
     assert pyproject["project"]["name"] == "answered-name"
 
 
+@pytest.mark.slow
 def test_poetry_no_interaction_flag_does_not_prompt(tmp_path: Path) -> None:
     project = tmp_path / "folklore"
     project.mkdir()
@@ -228,6 +230,7 @@ def test_pip_compiles_at_install_despite_pythondontwritebytecode(
     assert bool(compiled_files(venv, "tinydep")) is compiled
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("poetry_flags", "env_overrides", "compiled"),
     [
@@ -332,7 +335,7 @@ def started_container(docker: str, run_flags: list[str]) -> Iterator[str]:
     name = f"claims-{uuid.uuid4().hex[:12]}"
     app = PRINT_THEN_WAIT.format(marker=CONTAINER_MARKER)
     try:
-        command = [docker, "run", "--detach", "--name", name, *run_flags, BASE_IMAGE]
+        command = [docker, "run", "--detach", "--name", name, *run_flags, DEFAULT_BASE_IMAGE]
         run([*command, "python3", "-c", app])
         deadline = time.monotonic() + 60
         probe = [docker, "exec", name, "test", "-f", CONTAINER_MARKER]
@@ -414,7 +417,14 @@ def test_image_pip_reads_pip_no_cache_dir_the_same_way(docker_engine: str) -> No
         'PIP_NO_CACHE_DIR="$value" /tmp/pip/bin/pip cache dir >/dev/null 2>&1; '
         'echo "[$value] $?"; done'
     )
-    command = [docker_engine, "run", "--rm", "--env", f"PIP_CONFIG_FILE={os.devnull}", BASE_IMAGE]
+    command = [
+        docker_engine,
+        "run",
+        "--rm",
+        "--env",
+        f"PIP_CONFIG_FILE={os.devnull}",
+        DEFAULT_BASE_IMAGE,
+    ]
     result = run([*command, "sh", "-c", script], timeout=300)
     statuses = dict(line.rsplit(" ", 1) for line in result.stdout.splitlines())
     # `pip cache dir` exits 1 when pip considers the cache disabled, 2 on a usage error.

@@ -1,4 +1,8 @@
-"""The docker tier: generated images built by a real engine and run (issue properties 1-14).
+"""The docker tier: generated images built by a real engine and run.
+
+Each section is one property docs/dockerfile.md names and cites: `cached-dependencies`,
+`lean-runtime`, `apt-per-stage`, `non-root`, `exec-entrypoint`, `bytecode-as-answered`,
+`hash-checked`, `mirror-argument`, `secret-credentials`, `minimal-context`, `oci-labels`.
 
 Images are built once per variant and shared (`built_image`); tests that change a project build a
 private copy, reusing the engine's layer cache. Skipped without an engine unless REQUIRE_DOCKER=1.
@@ -17,9 +21,22 @@ from typing import Any
 
 import pytest
 
+from answer_sets import (
+    DEFAULT_BASE_IMAGE,
+    DEFAULT_PYTHON,
+    PACKAGE_NAME,
+    PROJECT_SLUG,
+    answer,
+    answers,
+    cli_name,
+    is_app,
+)
 from helpers import (
     DOCKER,
+    PROJECT_NAME,
     BuiltImage,
+    ImageFactory,
+    ProjectFactory,
     copy_project,
     docker_build,
     docker_run,
@@ -32,26 +49,22 @@ from index_proxy import serve_index
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
 
-APP = {"dependencies": ["requests>=2.31"]}
-VARIANTS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "app-poetry": APP,
-    "app-pip": {**APP, "hash_policy": "pip"},
-    "app-none": {**APP, "hash_policy": "none"},
-    "app-flat": {**APP, "layout": "flat", "cli_name": "mt"},
-    "deps-poetry": {"project_type": "deps-only", "dependencies": ["six>=1.16"]},
-    "deps-pip": {"project_type": "deps-only", "dependencies": ["six>=1.16"], "hash_policy": "pip"},
-    "deps-none": {
-        "project_type": "deps-only",
-        "dependencies": ["six>=1.16"],
-        "hash_policy": "none",
-    },
-    "apt": {**APP, "apt_build_packages": ["gcc", "libc6-dev"], "apt_runtime_packages": ["libpq5"]},
-    "no-bytecode": {**APP, "compile_bytecode": False},
-    "py311-bookworm": {"python_version": "3.11", "debian_release": "bookworm"},
-}
-APPS = [name for name, answers in VARIANTS.items() if answers.get("project_type") != "deps-only"]
+VARIANTS = [
+    "app-src",
+    "app-src+requests",
+    "app-src+requests+hash-pip",
+    "app-src+requests+hash-none",
+    "app-flat+requests",
+    "deps-only",
+    "deps-only+hash-pip",
+    "deps-only+hash-none",
+    "app-src+requests+apt",
+    "app-src+requests+no-bytecode",
+    "app-src+py311-bookworm",
+]
+APPS = [name for name in VARIANTS if is_app(answers(name))]
 DEPS_ONLY = [name for name in VARIANTS if name not in APPS]
+GREETING = f"Hello, world! This is {PROJECT_NAME}.\n"
 # Packages that must never be in the runtime venv.
 TOOLING = {
     "pip",
@@ -69,16 +82,9 @@ TOOLING = {
 }
 
 
-@pytest.fixture(params=list(VARIANTS))
-def variant(request: pytest.FixtureRequest) -> str:
-    name: str = request.param
-    return name
-
-
 @pytest.fixture
-def image(variant: str, built_image: Any) -> BuiltImage:
-    built: BuiltImage = built_image(**VARIANTS[variant])
-    return built
+def image(variant: str, built_image: ImageFactory) -> BuiltImage:
+    return built_image(**answers(variant))
 
 
 def python_in(image: str, code: str, *options: str) -> str:
@@ -124,20 +130,20 @@ def dependency_step(steps: dict[str, bool]) -> bool:
     return matches[0]
 
 
-# 5: entry points -------------------------------------------------------------------------------
+# exec-entrypoint ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variant", APPS, indirect=True)
+@pytest.mark.parametrize("variant", APPS)
 def test_app_runs_its_cli_by_default(image: BuiltImage, variant: str) -> None:
-    cli = VARIANTS[variant].get("cli_name", "my-tool")
-    assert docker_run(image.tag) == "Hello, world! This is My Tool.\n"
-    assert docker_run(image.tag, "Ada") == "Hello, Ada! This is My Tool.\n"
+    cli = cli_name(answers(variant))
+    assert docker_run(image.tag) == GREETING
+    assert docker_run(image.tag, "Ada") == f"Hello, Ada! This is {PROJECT_NAME}.\n"
     assert docker_run(image.tag, "--version") == f"{cli} 0.1.0\n"
     config = inspect(image.tag)["Config"]
     assert config["Entrypoint"] == [cli]
 
 
-@pytest.mark.parametrize("variant", DEPS_ONLY, indirect=True)
+@pytest.mark.parametrize("variant", DEPS_ONLY)
 def test_deps_only_runs_python_in_the_environment(image: BuiltImage) -> None:
     assert inspect(image.tag)["Config"]["Cmd"] == ["python"]
     out = docker_run(image.tag, "python", "-c", "import six, sys; print(six.__name__, sys.prefix)")
@@ -145,7 +151,7 @@ def test_deps_only_runs_python_in_the_environment(image: BuiltImage) -> None:
     assert docker_run(image.tag, "python", "-c", "print(1 + 1)") == "2\n"
 
 
-# 2 and 4: what the runtime holds, and who runs it ----------------------------------------------
+# lean-runtime: what the runtime holds -------------------------------------------------------------
 
 
 def test_runtime_venv_holds_only_locked_runtime_packages(image: BuiltImage, variant: str) -> None:
@@ -157,14 +163,17 @@ def test_runtime_venv_holds_only_locked_runtime_packages(image: BuiltImage, vari
         ).split()
     )
     expected = locked_main_packages(image.project)
-    if VARIANTS[variant].get("project_type") != "deps-only":
-        expected.add("my-tool")
+    if is_app(answers(variant)):
+        expected.add(PROJECT_SLUG)
     assert installed == expected
     assert not installed & TOOLING
     # The base image's own pip may stay (the official images ship it); the venv has none.
     scripts = set(shell_in(image.tag, "ls /app/.venv/bin").split())
     assert not {"pip", "pip3", "poetry", "pytest", "ruff", "mypy"} & scripts, scripts
     assert shell_in(image.tag, "command -v gcc cc || true").strip() == ""
+
+
+# non-root: who runs it ----------------------------------------------------------------------------
 
 
 def test_runs_as_fixed_non_root_uid_and_cannot_write_code(image: BuiltImage) -> None:
@@ -180,33 +189,37 @@ def test_runs_on_a_read_only_root_filesystem(image: BuiltImage, variant: str) ->
     if variant in DEPS_ONLY:
         assert docker_run(image.tag, "python", "-c", "import six", options=["--read-only"]) == ""
     else:
-        assert docker_run(image.tag, options=["--read-only"]).startswith("Hello, world!")
+        assert docker_run(image.tag, options=["--read-only"]) == GREETING
 
 
-# 14: labels ------------------------------------------------------------------------------------
+# oci-labels --------------------------------------------------------------------------------------
 
 
 def test_oci_labels(image: BuiltImage) -> None:
     labels = inspect(image.tag)["Config"]["Labels"]
-    assert labels["org.opencontainers.image.title"] == "my-tool"
+    assert labels["org.opencontainers.image.title"] == PROJECT_SLUG
     assert labels["org.opencontainers.image.licenses"] == "MIT"
     assert labels["org.opencontainers.image.version"] == "0.1.0"
     assert "org.opencontainers.image.source" in labels
     assert "org.opencontainers.image.description" in labels
 
 
-# 6: bytecode -----------------------------------------------------------------------------------
+# bytecode-as-answered ----------------------------------------------------------------------------
 
 COUNT_PYC = (
     "import pathlib, sys; site = pathlib.Path(sys.prefix, 'lib'); "
-    "print(len(list(site.rglob('*.pyc'))), len(list(site.rglob('my_tool/__pycache__/*.pyc'))))"
+    "print(len(list(site.rglob('*.pyc'))), "
+    f"len(list(site.rglob('{PACKAGE_NAME}/__pycache__/*.pyc'))))"
 )
 
 
-@pytest.mark.parametrize("variant", ["app-poetry", "app-pip", "no-bytecode"], indirect=True)
+@pytest.mark.parametrize(
+    "variant",
+    ["app-src+requests", "app-src+requests+hash-pip", "app-src+requests+no-bytecode"],
+)
 def test_bytecode_is_shipped_only_when_asked(image: BuiltImage, variant: str) -> None:
     all_pyc, project_pyc = map(int, python_in(image.tag, COUNT_PYC).split())
-    if VARIANTS[variant].get("compile_bytecode", True):
+    if answer(answers(variant), "compile_bytecode"):
         assert all_pyc > 50 and project_pyc >= 3, (all_pyc, project_pyc)
     else:
         assert (all_pyc, project_pyc) == (0, 0)
@@ -214,10 +227,10 @@ def test_bytecode_is_shipped_only_when_asked(image: BuiltImage, variant: str) ->
     docker_run(image.tag, options=["--read-only"])
 
 
-# 3: apt packages per stage ---------------------------------------------------------------------
+# apt-per-stage -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variant", ["apt"], indirect=True)
+@pytest.mark.parametrize("variant", ["app-src+requests+apt"])
 def test_apt_packages_land_in_their_stage_only(image: BuiltImage) -> None:
     runtime = shell_in(
         image.tag, "dpkg-query -W -f '${Status}\\n' libpq5; command -v gcc || echo no-gcc"
@@ -232,12 +245,12 @@ def test_apt_packages_land_in_their_stage_only(image: BuiltImage) -> None:
     assert shell_in(builder_tag, "command -v gcc").strip() == "/usr/bin/gcc"
 
 
-# 2: size against the floor ---------------------------------------------------------------------
+# lean-runtime: size against the floor ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variant", ["app-poetry"], indirect=True)
+@pytest.mark.parametrize("variant", ["app-src+requests"])
 def test_image_size_is_within_ten_percent_of_a_bare_venv(image: BuiltImage) -> None:
-    base = "python:3.13-slim-trixie"
+    base = DEFAULT_BASE_IMAGE
     overhead = inspect(image.tag)["Size"] - inspect(base)["Size"]
     # The floor: the same locked packages and wheel in a bare --without-pip venv, same bytecode.
     requirements = run(
@@ -275,10 +288,13 @@ def test_image_size_is_within_ten_percent_of_a_bare_venv(image: BuiltImage) -> N
     assert overhead <= 1.10 * floor, f"image adds {overhead} bytes, floor is {floor}"
 
 
-# 1: caching ------------------------------------------------------------------------------------
+# cached-dependencies -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variant", ["app-poetry", "app-pip", "app-none"], indirect=True)
+@pytest.mark.parametrize(
+    "variant",
+    ["app-src+requests", "app-src+requests+hash-pip", "app-src+requests+hash-none"],
+)
 def test_source_change_reuses_the_dependency_layer(
     image: BuiltImage, variant: str, tmp_path: Path
 ) -> None:
@@ -290,16 +306,16 @@ def test_source_change_reuses_the_dependency_layer(
 
     # A greeting no earlier run used: BuildKit's cache is content-addressed and outlives runs.
     greeting = f"Howdy-{secrets.token_hex(4)}"
-    cli = project / "src" / "my_tool" / "cli.py"
+    cli = project / "src" / PACKAGE_NAME / "cli.py"
     cli.write_text(cli.read_text().replace('"Hello, ', f'"{greeting}, '))
     edited = docker_build(project, tag)
     steps = cached_steps(edited.stderr)
     assert dependency_step(steps), "a source-only change reinstalled the dependencies"
     assert not all(steps.values()), "the source change was not rebuilt"
-    assert docker_run(tag) == f"{greeting}, world! This is My Tool.\n"
+    assert docker_run(tag) == GREETING.replace("Hello", greeting)
 
 
-# 7: hash enforcement ---------------------------------------------------------------------------
+# hash-checked ------------------------------------------------------------------------------------
 
 HASH_ERRORS = {
     "poetry": re.compile(
@@ -321,8 +337,11 @@ def tamper_lock(project: Path, package: str) -> None:
 
 @pytest.mark.parametrize(
     ("variant", "tool"),
-    [("app-poetry", "poetry"), ("app-pip", "pip"), ("deps-pip", "pip")],
-    indirect=["variant"],
+    [
+        ("app-src+requests", "poetry"),
+        ("app-src+requests+hash-pip", "pip"),
+        ("deps-only+hash-pip", "pip"),
+    ],
 )
 def test_tampered_lock_hash_fails_the_build(
     image: BuiltImage, variant: str, tool: str, tmp_path: Path
@@ -337,17 +356,18 @@ def test_tampered_lock_hash_fails_the_build(
     assert HASH_ERRORS[tool].search(result.stderr), result.stderr[-3000:]
 
 
-# 11: the build context -------------------------------------------------------------------------
+# minimal-context ---------------------------------------------------------------------------------
 
-CONTEXT_PROBE = "FROM python:3.13-slim-trixie\nCOPY . /context\n"
+CONTEXT_PROBE = f"FROM {DEFAULT_BASE_IMAGE}\nCOPY . /context\n"
 
 
-@pytest.mark.parametrize("variant", ["default", "app-flat", "deps-poetry"], indirect=True)
+@pytest.mark.parametrize("variant", ["app-src", "app-flat+requests", "deps-only"])
 def test_build_context_holds_only_what_the_image_needs(
     image: BuiltImage, variant: str, tmp_path: Path
 ) -> None:
     project = copy_project(image.project, tmp_path / "project")
-    package = project / ("my_tool" if variant == "app-flat" else "src/my_tool")
+    layout = answer(answers(variant), "layout")
+    package = project / (PACKAGE_NAME if layout == "flat" else f"src/{PACKAGE_NAME}")
     junk = [
         ".env",
         ".venv/bin/python",
@@ -357,9 +377,10 @@ def test_build_context_holds_only_what_the_image_needs(
         "notes.txt",
         "tests/test_cli.py",
     ]
-    if variant != "deps-poetry":
+    pyc = f"cli.cpython-{DEFAULT_PYTHON.replace('.', '')}.pyc"
+    if variant in APPS:
         junk += [
-            str((package / "__pycache__" / "cli.cpython-313.pyc").relative_to(project)),
+            str((package / "__pycache__" / pyc).relative_to(project)),
             str((package / ".env").relative_to(project)),
         ]
     for name in junk:
@@ -372,20 +393,20 @@ def test_build_context_holds_only_what_the_image_needs(
     listed = shell_in(tag, "cd /context && find . -type f | sort", "--user", "0").split()
     files = {name[2:] for name in listed}
     expected = {"pyproject.toml", "poetry.lock"}
-    if variant != "deps-poetry":
+    if variant in APPS:
         expected |= {"README.md", "LICENSE"} | {
             str(p.relative_to(project)) for p in package.glob("*") if p.suffix in (".py", ".typed")
         }
     assert files == expected
 
 
-# 8 and 9: mirrors and private indexes ----------------------------------------------------------
+# mirror-argument ----------------------------------------------------------------------------------
 
 
 def test_mirror_argument_routes_every_download_through_the_mirror(
-    locked_project: Any, tmp_path: Path
+    locked_project: ProjectFactory, tmp_path: Path
 ) -> None:
-    project = copy_project(locked_project(**VARIANTS["app-poetry"]), tmp_path / "project")
+    project = copy_project(locked_project(**answers("app-src+requests")), tmp_path / "project")
     before = {name: (project / name).read_bytes() for name in ("pyproject.toml", "poetry.lock")}
     with serve_index() as mirror:
         docker_build(
@@ -402,7 +423,10 @@ def test_mirror_argument_routes_every_download_through_the_mirror(
     assert {"poetry", "requests", "idna"} <= pages
     assert any("/requests-" in path for path in files) and any("/poetry-" in path for path in files)
     assert before == {name: (project / name).read_bytes() for name in before}
-    assert docker_run("cpd-test:mirror") == "Hello, world! This is My Tool.\n"
+    assert docker_run("cpd-test:mirror") == GREETING
+
+
+# secret-credentials -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("policy", ["poetry", "pip"])
@@ -414,7 +438,11 @@ def test_private_index_credentials_come_only_from_a_build_secret(
     with serve_index(credentials=f"{username}:{password}") as index:
         project = render(
             tmp_path / "project",
-            {**APP, "hash_policy": policy, "package_index_url": index.url, "use_pre_commit": False},
+            {
+                **answers("app-src+requests+no-pre-commit"),
+                "hash_policy": policy,
+                "package_index_url": index.url,
+            },
         )
         run(
             ["poetry", "lock"],
@@ -441,7 +469,7 @@ def test_private_index_credentials_come_only_from_a_build_secret(
         args = ("--network=host", "--secret", f"id=index_auth,src={secret}")
         docker_build(project, tag, *args)
         docker_build(project, tag + "-builder", *args, target="builder")
-    assert docker_run(tag) == "Hello, world! This is My Tool.\n"
+    assert docker_run(tag) == GREETING
 
     history = run([DOCKER, "history", "--no-trunc", tag]).stdout
     for image_tag in (tag, tag + "-builder"):

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
-from typing import Any
 
 import pytest
 
+from answer_sets import ASKED, answers
 from dockerfile_syntax import instructions
-from helpers import TEMPLATE, render
+from helpers import TEMPLATE, ProjectFactory
 
 DOC = TEMPLATE / "docs" / "dockerfile.md"
+README = TEMPLATE / "README.md"
 CLAIMS = TEMPLATE / "tests" / "test_claims.py"
 FENCED_DOCKERFILE = re.compile(r"^```dockerfile\n(.*?)^```", re.MULTILINE | re.DOTALL)
 CLAIM_REFERENCE = re.compile(r"tests/test_claims\.py::(\w+)")
+PROPERTY_NAME = re.compile(r"`([a-z]+(?:-[a-z]+)+)`")
+PROPERTY_TESTS = [TEMPLATE / "tests" / "test_docker.py", TEMPLATE / "tests" / "test_dockerfile.py"]
 
 
 def test_instructions_splits_on_continuations_and_skips_comments() -> None:
@@ -29,30 +31,24 @@ def doc_text() -> str:
 
 
 # The default answers, then each variant the page explains in "What the other answers change".
-DOCUMENTED_ANSWERS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "hash_policy-pip": {"hash_policy": "pip"},
-    "hash_policy-none": {"hash_policy": "none"},
-    "deps-only": {"project_type": "deps-only"},
-    "no-bytecode": {"compile_bytecode": False},
-    "apt-packages": {
-        "apt_build_packages": ["gcc", "libpq-dev"],
-        "apt_runtime_packages": ["libpq5"],
-    },
-    "private-index": {"package_index_url": "https://pypi.example.com/simple/"},
-    "private-index-pip": {
-        "package_index_url": "https://pypi.example.com/simple/",
-        "hash_policy": "pip",
-    },
-}
+DOCUMENTED = [
+    "app-src",
+    "app-src+hash-pip",
+    "app-src+hash-none",
+    "deps-only",
+    "app-src+no-bytecode",
+    "app-src+apt",
+    "app-src+private-index",
+    "app-src+private-index+hash-pip",
+]
 
 
-@pytest.mark.parametrize("answers", DOCUMENTED_ANSWERS.values(), ids=DOCUMENTED_ANSWERS.keys())
+@pytest.mark.parametrize("variant", DOCUMENTED)
 def test_every_instruction_is_quoted(
-    tmp_path: Path, doc_text: str, answers: dict[str, Any]
+    rendered_project: ProjectFactory, doc_text: str, variant: str
 ) -> None:
     # Rendering without the lock task is enough: the Dockerfile does not depend on poetry.lock.
-    dockerfile = (render(tmp_path / "project", answers) / "Dockerfile").read_text()
+    dockerfile = (rendered_project(**answers(variant)) / "Dockerfile").read_text()
     quoted = {
         instruction
         for block in FENCED_DOCKERFILE.findall(doc_text)
@@ -62,7 +58,7 @@ def test_every_instruction_is_quoted(
     missing = [line for line in instructions(dockerfile) if line not in quoted]
     assert not missing, (
         "docs/dockerfile.md does not quote (and so does not explain) these instructions of the "
-        f"Dockerfile rendered with {answers}:\n" + "\n".join(missing)
+        f"Dockerfile rendered as {variant}:\n" + "\n".join(missing)
     )
 
 
@@ -85,3 +81,30 @@ def test_every_claim_test_is_cited(doc_text: str) -> None:
     # A claim the suite checks but the docs never mention is evidence nobody will find.
     uncited = claim_tests() - set(CLAIM_REFERENCE.findall(doc_text))
     assert not uncited, f"tests/test_claims.py tests missing from docs/dockerfile.md: {uncited}"
+
+
+def readme_question_names() -> list[str]:
+    """The questions named in the first column of the README's question table."""
+    section = README.read_text().split("\n## Questions\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return [name for row in rows for name in re.findall(r"`(\w+)`", row.split("|")[1])]
+
+
+def test_readme_question_table_lists_every_question_once_in_copier_yml_order() -> None:
+    # A question missing from the table is an answer nobody learns how to give.
+    assert readme_question_names() == ASKED
+
+
+def test_every_property_the_page_cites_is_a_section_of_the_tests(doc_text: str) -> None:
+    legend = doc_text.split("- **a property by name**", 1)[1].split("\n- **", 1)[0]
+    named = set(PROPERTY_NAME.findall(legend))
+    assert len(named) > 10, f"the legend of property names did not parse: {named}"
+    tests = "\n".join(path.read_text() for path in PROPERTY_TESTS)
+    unsectioned = {name for name in named if not re.search(rf"^\s*# {name}\b", tests, re.M)}
+    assert not unsectioned, f"no `# name` section or comment in the tests: {unsectioned}"
+    cited = {
+        name
+        for evidence in re.findall(r"\*Evidence:\*([^.(]*)", doc_text)
+        for name in PROPERTY_NAME.findall(evidence)
+    }
+    assert cited == named, f"in the legend only: {named - cited}; cited only: {cited - named}"

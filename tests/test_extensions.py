@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from answer_sets import PYTHON_VERSIONS
 from extensions import filters
 
 
@@ -38,9 +39,13 @@ def test_python_image_names_the_official_slim_image() -> None:
 
 
 def test_later_python_versions_start_at_the_answer() -> None:
-    assert filters.later_python_versions("3.12") == ["3.12", "3.13", "3.14"]
-    assert filters.later_python_versions("3.14") == ["3.14"]
-    assert filters.later_python_versions("3.10")[0] == "3.10"
+    # The CI matrix: copier.yml's python_version choices from the answer on.
+    assert list(filters.PYTHON_VERSIONS) == PYTHON_VERSIONS
+    assert filters.later_python_versions(PYTHON_VERSIONS[0]) == PYTHON_VERSIONS
+    assert filters.later_python_versions(PYTHON_VERSIONS[2]) == PYTHON_VERSIONS[2:]
+    assert filters.later_python_versions(PYTHON_VERSIONS[-1]) == PYTHON_VERSIONS[-1:]
+    # Numeric order, not string order: 3.10 comes after 3.9.
+    assert filters.later_python_versions("3.9") == PYTHON_VERSIONS
 
 
 def test_requirement_names_are_canonical() -> None:
@@ -53,6 +58,12 @@ def test_requirement_names_are_canonical() -> None:
 @pytest.mark.parametrize("value", ['say "hi"', "back\\slash", "ünïcode", "tab-free 'quote'"])
 def test_toml_string_round_trips_through_a_toml_parser(value: str) -> None:
     assert tomllib.loads(f"key = {filters.toml_string(value)}")["key"] == value
+
+
+def test_license_spdx_is_the_answer_or_a_license_ref() -> None:
+    assert filters.license_spdx("MIT") == "MIT"
+    assert filters.license_spdx("Apache-2.0") == "Apache-2.0"
+    assert filters.license_spdx("Proprietary") == "LicenseRef-Proprietary"
 
 
 def test_apt_pinned_needs_every_package_pinned() -> None:

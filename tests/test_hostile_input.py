@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import os
 import re
-import shutil
 import tomllib
 import uuid
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from extensions.filters import DEV_TOOL_NAMES
-from helpers import TEMPLATE, run
+from helpers import run, template_snapshot
 
 # BuildKit reads `# key=value` lines at the top of a Dockerfile as parser directives.
 DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
@@ -62,30 +61,18 @@ PROPERTY_SETTINGS = settings(
 )
 
 
-@pytest.fixture(scope="session")
-def template_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The working tree of the template without git: Copier renders it in place, no clone."""
-    dest = tmp_path_factory.mktemp("template") / "src"
-    shutil.copytree(
-        TEMPLATE,
-        dest,
-        ignore=shutil.ignore_patterns(".git", ".venv", ".tools", "demo", "benchmarks", "tests"),
-    )
-    return dest
-
-
 Render = Callable[[dict[str, Any]], "Path | str"]
 
 
 @pytest.fixture
-def render_or_refuse(template_copy: Path, tmp_path: Path) -> Render:
+def render_or_refuse(tmp_path: Path) -> Render:
     """Renders the answers: the project's path, or Copier's refusal message (nothing written)."""
 
     def render(answers: dict[str, Any]) -> Path | str:
         dest = tmp_path / uuid.uuid4().hex
         try:
             run_copy(
-                str(template_copy),
+                str(template_snapshot()),
                 str(dest),
                 data={"project_name": "My Tool", **answers},
                 defaults=True,

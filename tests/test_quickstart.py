@@ -6,6 +6,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 from helpers import TEMPLATE, read_answers, run, tool_env
 
 
@@ -25,6 +27,7 @@ def test_quickstart_is_two_commands_and_ci_runs_the_second() -> None:
     assert any("../shared/tools/docker-sandbox" in line for line in ci_script)
 
 
+@pytest.mark.slow
 def test_dev_demo_generates_installs_and_runs_a_project(tmp_path: Path) -> None:
     dest = tmp_path / "demo"
     # From outside the template's venv, as a newcomer's shell would be.

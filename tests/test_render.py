@@ -9,14 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from plumbum import local
 
-from helpers import TEMPLATE, read_answers
-
-QUESTIONS = [
-    key for key in yaml.safe_load((TEMPLATE / "copier.yml").read_text()) if not key.startswith("_")
-]
+from answer_sets import (
+    ASKED,
+    DEFAULT_DEBIAN,
+    DEFAULT_PYTHON,
+    DERIVED,
+    PACKAGE_NAME,
+    PROJECT_SLUG,
+    PYTHON_VERSIONS,
+    choices,
+)
+from extensions.filters import license_spdx, python_image
+from helpers import PROJECT_NAME, read_answers, template_snapshot
 
 
 @pytest.fixture
@@ -28,8 +34,12 @@ def no_poetry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def copy(copie: Any, **answers: Any) -> Path:
-    result = copie.copy(extra_answers={"project_name": "My Tool", **answers})
+def copy(copie: Any, *, from_git: bool = False, **answers: Any) -> Path:
+    """Render with pytest-copie; from a plain copy of the template unless `from_git`."""
+    result = copie.copy(
+        extra_answers={"project_name": PROJECT_NAME, **answers},
+        template_dir=None if from_git else template_snapshot(),
+    )
     assert result.exit_code == 0, result.exception
     assert result.project_dir is not None
     project: Path = result.project_dir
@@ -62,20 +72,20 @@ COMMON_FILES = {
         (
             {"layout": "src"},
             {
-                "src/my_tool/__init__.py",
-                "src/my_tool/__main__.py",
-                "src/my_tool/cli.py",
-                "src/my_tool/py.typed",
+                f"src/{PACKAGE_NAME}/__init__.py",
+                f"src/{PACKAGE_NAME}/__main__.py",
+                f"src/{PACKAGE_NAME}/cli.py",
+                f"src/{PACKAGE_NAME}/py.typed",
                 "tests/test_cli.py",
             },
         ),
         (
             {"layout": "flat"},
             {
-                "my_tool/__init__.py",
-                "my_tool/__main__.py",
-                "my_tool/cli.py",
-                "my_tool/py.typed",
+                f"{PACKAGE_NAME}/__init__.py",
+                f"{PACKAGE_NAME}/__main__.py",
+                f"{PACKAGE_NAME}/cli.py",
+                f"{PACKAGE_NAME}/py.typed",
                 "tests/test_cli.py",
             },
         ),
@@ -98,24 +108,24 @@ def test_app_pyproject_is_pep621_with_a_poetry2_backend_and_script(copie: Any) -
         author_email="ada@example.com",
     )
     data = pyproject(project)
-    assert data["project"]["name"] == "my-tool"
+    assert data["project"]["name"] == PROJECT_SLUG
     assert data["project"]["description"] == 'A "quoted" tool'
     assert data["project"]["authors"] == [{"name": "Ada", "email": "ada@example.com"}]
-    assert data["project"]["scripts"] == {"greet": "my_tool.cli:main"}
-    assert data["project"]["requires-python"] == ">=3.13"
+    assert data["project"]["scripts"] == {"greet": f"{PACKAGE_NAME}.cli:main"}
+    assert data["project"]["requires-python"] == f">={DEFAULT_PYTHON}"
     assert data["build-system"]["build-backend"] == "poetry.core.masonry.api"
-    assert data["tool"]["poetry"]["packages"] == [{"include": "my_tool", "from": "src"}]
+    assert data["tool"]["poetry"]["packages"] == [{"include": PACKAGE_NAME, "from": "src"}]
     assert "scripts" not in data["tool"]["poetry"], "Poetry 2 scripts belong in [project.scripts]"
     assert set(data["tool"]["poetry"]["group"]["dev"]["dependencies"]) >= {"pytest", "ruff", "mypy"}
     assert data["tool"]["mypy"]["strict"] is True
-    assert data["tool"]["ruff"]["target-version"] == "py313"
+    assert data["tool"]["ruff"]["target-version"] == "py" + DEFAULT_PYTHON.replace(".", "")
 
 
 @pytest.mark.usefixtures("no_poetry")
 def test_flat_layout_packages_the_root_directory(copie: Any) -> None:
     data = pyproject(copy(copie, layout="flat"))
-    assert data["tool"]["poetry"]["packages"] == [{"include": "my_tool"}]
-    assert data["tool"]["mypy"]["files"] == ["my_tool", "tests"]
+    assert data["tool"]["poetry"]["packages"] == [{"include": PACKAGE_NAME}]
+    assert data["tool"]["mypy"]["files"] == [PACKAGE_NAME, "tests"]
 
 
 @pytest.mark.usefixtures("no_poetry")
@@ -141,7 +151,7 @@ def test_app_dependencies_are_written_as_given(copie: Any, dependencies: list[st
 
 
 @pytest.mark.usefixtures("no_poetry")
-@pytest.mark.parametrize("python_version", ["3.10", "3.11", "3.12", "3.13", "3.14"])
+@pytest.mark.parametrize("python_version", PYTHON_VERSIONS)
 def test_python_version_drives_metadata_tools_and_base_image(
     copie: Any, python_version: str
 ) -> None:
@@ -151,13 +161,15 @@ def test_python_version_drives_metadata_tools_and_base_image(
     assert data["tool"]["mypy"]["python_version"] == python_version
     assert data["tool"]["ruff"]["target-version"] == "py" + python_version.replace(".", "")
     dockerfile = (project / "Dockerfile").read_text()
-    assert f"ARG PYTHON_IMAGE=python:{python_version}-slim-trixie\n" in dockerfile
+    image = python_image(python_version, DEFAULT_DEBIAN)
+    assert f"ARG PYTHON_IMAGE={image}\n" in dockerfile
     # The deps-only test reads pyproject.toml: tomllib is 3.11+, so 3.10 needs tomli.
     dev = data["tool"]["poetry"]["group"]["dev"]["dependencies"]
     assert ("tomli" in dev) is (python_version == "3.10")
     ast.parse((project / "tests" / "test_environment.py").read_text())
 
 
+# What the first line of each license's text says.
 LICENSE_HEADINGS = {
     "MIT": "MIT License",
     "Apache-2.0": "Apache License",
@@ -166,38 +178,35 @@ LICENSE_HEADINGS = {
 }
 
 
+def test_every_license_choice_has_a_text() -> None:
+    assert sorted(LICENSE_HEADINGS) == sorted(choices("license"))
+
+
 @pytest.mark.usefixtures("no_poetry")
-@pytest.mark.parametrize("license", sorted(LICENSE_HEADINGS))
+@pytest.mark.parametrize("license", choices("license"))
 def test_license_file_and_spdx_metadata(copie: Any, license: str) -> None:
     project = copy(copie, license=license, author_name="Ada Lovelace")
     text = (project / "LICENSE").read_text()
-    assert LICENSE_HEADINGS[license] in text.splitlines()[0] + text
+    assert LICENSE_HEADINGS[license] in text.splitlines()[0]
     assert not text.startswith("\n") and text.endswith("\n") and not text.endswith("\n\n")
-    spdx = "LicenseRef-Proprietary" if license == "Proprietary" else license
-    assert pyproject(project)["project"]["license"] == spdx
+    assert pyproject(project)["project"]["license"] == license_spdx(license)
     if license != "Apache-2.0":  # Apache's text names no holder; its appendix shows how
         assert "Ada Lovelace" in text
 
 
 @pytest.mark.usefixtures("no_poetry")
 def test_answers_file_records_every_question(copie: Any) -> None:
-    project = copy(copie, project_type="deps-only", dependencies=["pandas"])
+    # From the git checkout, as users render: the answers file records the template commit.
+    project = copy(copie, from_git=True, project_type="deps-only", dependencies=["pandas"])
     answers = read_answers(project)
-    derived = {
-        "package_dir",
-        "image_name",
-        "poetry_plugin_export_version",
-        "poetry_plugin_pypi_mirror_version",
-        "copyright_year",
-    }
     # Questions hidden by `when:` (layout, cli_name for deps-only) are not asked, so not recorded.
-    expected = set(QUESTIONS) - derived - {"layout", "cli_name"}
+    expected = set(ASKED) - {"layout", "cli_name"}
     assert expected <= set(answers)
     assert answers["dependencies"] == ["pandas"]
     assert "_commit" in answers and "_src_path" in answers
     app_answers = read_answers(copy(copie))
-    assert set(QUESTIONS) - derived <= set(app_answers)
-    assert not derived & set(app_answers), "derived values must not be stored"
+    assert set(ASKED) <= set(app_answers)
+    assert not DERIVED & set(app_answers), "derived values must not be stored"
 
 
 @pytest.mark.usefixtures("no_poetry")

@@ -25,15 +25,19 @@ import pytest
 import yaml
 
 from dockerfile_syntax import instructions
-from helpers import TEMPLATE, SharedCache, docker_build, read_answers, run, tool_env
+from helpers import (
+    GIT_IDENTITY,
+    TEMPLATE,
+    ProjectCopier,
+    SharedCache,
+    docker_build,
+    read_answers,
+    run,
+    template_files,
+    tool_env,
+)
 
 BIN = Path(sys.executable).parent
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Update Tests",
-    "GIT_AUTHOR_EMAIL": "update-tests@example.com",
-    "GIT_COMMITTER_NAME": "Update Tests",
-    "GIT_COMMITTER_EMAIL": "update-tests@example.com",
-}
 # The line 0.2.0 changes, which the conflict test also changes on the user's side.
 UNBUFFERED = "ENV PYTHONUNBUFFERED=1"
 TEMPLATE_FIX = "ENV PYTHONUNBUFFERED=1 PYTHONFAULTHANDLER=1"
@@ -44,7 +48,7 @@ STALE_LOCK_LINE = (
 
 
 def env(**overrides: str) -> dict[str, str]:
-    """Tool environment plus a git identity: Copier commits in scratch repositories to merge."""
+    """Tool environment plus the tests' git identity, whatever the machine's: Copier commits."""
     return tool_env(**GIT_IDENTITY, **overrides)
 
 
@@ -72,14 +76,12 @@ def replace_once(path: Path, old: str, new: str) -> None:
 
 def build_history(repo: Path) -> None:
     # Tracked and untracked-but-not-ignored files: the template as this working tree has it.
-    listed = run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=TEMPLATE).stdout
+    listed = template_files()
 
     def snapshot() -> None:
-        for relative in filter(None, listed.split("\0")):
-            source = TEMPLATE / relative
-            if source.is_file():
-                (repo / relative).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, repo / relative)
+        for relative in listed:
+            (repo / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE / relative, repo / relative)
 
     snapshot()
     git(repo, "init", "--quiet", "--initial-branch=main")
@@ -235,6 +237,7 @@ def new_answers(shared_cache: SharedCache, history: Path) -> Path:
 # --- 1. A template fix arrives, user edits survive ------------------------------------------------
 
 
+@pytest.mark.slow
 def test_update_brings_the_template_fix_and_keeps_every_user_edit(round_trip: Path) -> None:
     assert read_answers(round_trip)["_commit"] == "0.2.0"
     # Only merged infrastructure changed: user code, tests, README and lock are as committed.
@@ -257,6 +260,7 @@ def test_update_brings_the_template_fix_and_keeps_every_user_edit(round_trip: Pa
     )
 
 
+@pytest.mark.slow
 def test_user_owned_files_are_skipped_even_when_the_template_changes_them(
     history: Path, tmp_path: Path
 ) -> None:
@@ -269,6 +273,7 @@ def test_user_owned_files_are_skipped_even_when_the_template_changes_them(
     assert "README.md" not in changed_files(project)
 
 
+@pytest.mark.slow
 def test_a_deleted_user_owned_file_comes_back(history: Path, tmp_path: Path) -> None:
     project = generate(history, tmp_path / "project", "0.1.0")
     (project / "LICENSE").unlink()
@@ -281,6 +286,7 @@ def test_a_deleted_user_owned_file_comes_back(history: Path, tmp_path: Path) -> 
 # --- 2. New answers during an update --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_update_with_new_answers_rewrites_the_dockerfile_and_the_answers(new_answers: Path) -> None:
     answers = read_answers(new_answers)
     assert answers["hash_policy"] == "pip"
@@ -303,6 +309,7 @@ def test_update_with_new_answers_rewrites_the_dockerfile_and_the_answers(new_ans
 # --- 3. A genuine conflict is visible -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_conflicting_dockerfile_edit_leaves_inline_markers(history: Path, tmp_path: Path) -> None:
     project = generate(history, tmp_path / "project", "0.1.0")
     user_line = "ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1"
@@ -325,6 +332,7 @@ def test_a_conflicting_dockerfile_edit_leaves_inline_markers(history: Path, tmp_
 # --- 4. The migration -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_migration_renames_the_old_answer_and_the_update_applies_it(
     history: Path, tmp_path: Path
 ) -> None:
@@ -397,10 +405,11 @@ def test_migration_script_edits_the_file_in_place(tmp_path: Path) -> None:
 # --- The post-update lock check and check-update --------------------------------------------------
 
 
+@pytest.mark.slow
 def test_update_says_to_relock_when_the_lock_is_stale_without_failing(
-    round_trip: Path, project_copy: Any
+    round_trip: Path, project_copy: ProjectCopier
 ) -> None:
-    project: Path = project_copy(round_trip)
+    project = project_copy(round_trip)
     commit(project, "The round trip's update")
     replace_once(project / "pyproject.toml", '"attrs>=23"', '"attrs>=23", "six>=1.16"')
     commit(project, "User adds a dependency and forgets to lock")
@@ -409,6 +418,7 @@ def test_update_says_to_relock_when_the_lock_is_stale_without_failing(
     assert pyproject(project)["project"]["dependencies"] == ["attrs>=23", "six>=1.16"]
 
 
+@pytest.mark.slow
 def test_check_update_reports_the_newer_template_version(
     history: Path, round_trip: Path, tmp_path: Path
 ) -> None:
@@ -437,6 +447,7 @@ def workflow(project: Path) -> dict[Any, Any]:
     return loaded
 
 
+@pytest.mark.slow
 def test_update_workflow_is_a_valid_scheduled_github_workflow(round_trip: Path) -> None:
     path = round_trip / ".github/workflows/template-update.yml"
     run([BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", path])
@@ -444,6 +455,7 @@ def test_update_workflow_is_a_valid_scheduled_github_workflow(round_trip: Path) 
     assert triggers["schedule"] and "workflow_dispatch" in triggers
 
 
+@pytest.mark.slow
 def test_update_workflow_script_updates_an_outdated_project_once(
     history: Path, tmp_path: Path
 ) -> None:
@@ -470,20 +482,15 @@ def test_update_workflow_script_updates_an_outdated_project_once(
     assert outputs.read_text() == "", "an up-to-date project must not open a pull request"
 
 
-def test_update_workflow_is_not_generated_without_github_ci(history: Path, tmp_path: Path) -> None:
-    project = generate(history, tmp_path / "project", "0.1.0", "ci=none")
-    assert not (project / ".github").exists()
-
-
 # --- 5. The updated project still works -----------------------------------------------------------
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("updated", ["round_trip", "new_answers"])
 def test_updated_project_passes_its_own_tests(
-    updated: str, request: pytest.FixtureRequest, project_copy: Any
+    updated: str, request: pytest.FixtureRequest, project_copy: ProjectCopier
 ) -> None:
-    project: Path = project_copy(request.getfixturevalue(updated))
+    project = project_copy(request.getfixturevalue(updated))
     run(["poetry", "check", "--lock"], cwd=project)
     run(["poetry", "install", "--no-interaction"], cwd=project)
     run(["poetry", "run", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
@@ -495,9 +502,9 @@ def test_updated_project_passes_its_own_tests(
 @pytest.mark.docker
 @pytest.mark.parametrize("updated", ["round_trip", "new_answers"])
 def test_updated_project_image_builds_and_runs(
-    updated: str, request: pytest.FixtureRequest, project_copy: Any, docker_engine: str
+    updated: str, request: pytest.FixtureRequest, project_copy: ProjectCopier, docker_engine: str
 ) -> None:
-    project: Path = project_copy(request.getfixturevalue(updated))
+    project = project_copy(request.getfixturevalue(updated))
     tag = f"update-{updated.replace('_', '-')}:test"
     docker_build(project, tag)
     try:

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from helpers import TEMPLATE, run, tool_env
+from answer_sets import ASKED, QUESTIONS, default
+from helpers import PROJECT_NAME, TEMPLATE, read_answers, run, template_snapshot, tool_env
 
 COPIER = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD"]
 # Without Poetry on PATH the copy skips `poetry lock`: these tests are about answers only.
@@ -51,7 +52,10 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str]] = [
 def test_bad_answer_is_refused_and_writes_nothing(
     copie: Any, answers: dict[str, Any], message: str
 ) -> None:
-    result = copie.copy(extra_answers={"project_name": "My Tool", **answers})
+    # Answers are validated before anything is rendered: a plain copy of the template suffices.
+    result = copie.copy(
+        extra_answers={"project_name": PROJECT_NAME, **answers}, template_dir=template_snapshot()
+    )
     assert result.exit_code != 0
     assert message in str(result.exception)
     assert result.project_dir is None
@@ -68,10 +72,10 @@ def test_cli_refusal_names_the_question_and_leaves_an_existing_destination_empty
         [
             *COPIER,
             "--data",
-            "project_name=My Tool",
+            f"project_name={PROJECT_NAME}",
             "--data",
             'apt_build_packages=["gcc; curl x | sh"]',
-            TEMPLATE,
+            template_snapshot(),
             dest,
         ],
         check=False,
@@ -87,8 +91,14 @@ def test_cli_refusal_names_the_question_and_leaves_an_existing_destination_empty
 
 def test_non_interactive_copy_with_only_a_project_name_works(tmp_path: Path) -> None:
     dest = tmp_path / "dest"
-    result = run(
-        [*COPIER, "--data", "project_name=Only A Name", TEMPLATE, dest], env=NO_POETRY, input=""
-    )
-    assert result.returncode == 0
+    # run() fails the test on a non-zero exit; stdin is empty, so a prompt would fail too.
+    run([*COPIER, "--data", "project_name=Only A Name", TEMPLATE, dest], env=NO_POETRY, input="")
     assert (dest / "src" / "only_a_name" / "cli.py").is_file()
+    answers = read_answers(dest)
+    plain_defaults = {
+        name: default(name)
+        for name in ASKED
+        if "{{" not in str(QUESTIONS[name].get("default", "{{"))
+    }
+    assert plain_defaults, "copier.yml has no plain defaults to compare"
+    assert {name: answers[name] for name in plain_defaults} == plain_defaults
