@@ -144,6 +144,11 @@ def docstring_text(value: Any) -> str:
     return str(value).replace("\\", "\\\\").replace('"', '\\"')
 
 
+def non_ascii_characters(text: str) -> list[str]:
+    """The distinct non-ASCII characters of the text, in order (ruff's `allowed-confusables`)."""
+    return sorted({char for char in str(text) if not char.isascii()})
+
+
 def display_width(text: str) -> int:
     """Columns the text takes in an editor, counted high: wide and full-width characters are 2."""
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in str(text))
@@ -427,6 +432,7 @@ FILTERS = {
     "docstring_text": docstring_text,
     "dockerfile_string": dockerfile_string,
     "markdown_text": markdown_text,
+    "non_ascii_characters": non_ascii_characters,
     "apt_pinned": apt_pinned,
     "project_name_error": project_name_error,
     "project_slug_error": project_slug_error,

@@ -245,3 +245,13 @@ def test_dev_tool_names_cover_the_generated_lock(locked_project: Any) -> None:
     assert locked <= DEV_TOOL_NAMES, (
         f"not refused as project_slug: {sorted(locked - DEV_TOOL_NAMES)}"
     )
+
+
+def test_look_alike_letters_of_the_name_pass_the_projects_lint(render_or_refuse: Render) -> None:
+    # Greek capital zeta and alpha, and the acute accent, are ruff confusables (RUF001, RUF002).
+    answers = {"project_name": "\u0396eta\u00b4s \u0391pp M\u00fcller"}
+    project = render_or_refuse(answers)
+    assert isinstance(project, Path), project
+    assert_project_is_sound(project, answers)
+    allowed = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]
+    assert set(allowed["allowed-confusables"]) == {"\u0396", "\u00b4", "\u0391", "\u00fc"}
