@@ -187,10 +187,12 @@ def test_answers_file_records_every_question(copie: Any) -> None:
         "package_dir",
         "poetry_plugin_export_version",
         "poetry_plugin_pypi_mirror_version",
+        "pip_audit_version",
         "copyright_year",
     }
-    # Questions hidden by `when:` (layout, cli_name for deps-only) are not asked, so not recorded.
-    expected = set(QUESTIONS) - derived - {"layout", "cli_name"}
+    # Questions hidden by `when:` (layout, cli_name, publish_to_pypi for deps-only) are not asked,
+    # so not recorded.
+    expected = set(QUESTIONS) - derived - {"layout", "cli_name", "publish_to_pypi"}
     assert expected <= set(answers)
     assert answers["dependencies"] == ["pandas"]
     assert "_commit" in answers and "_src_path" in answers
