@@ -245,7 +245,7 @@ def fake_gh(directory: Path) -> Path:
     """A `gh` that records its arguments: the release step's dry run."""
     directory.mkdir(parents=True, exist_ok=True)
     script = directory / "gh"
-    script.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$GH_ARGS_FILE"\n')
+    script.write_text('#!/bin/sh\nprintf "%s\\0" "$@" > "$GH_ARGS_FILE"\n')
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return directory / "gh-args"
 
@@ -340,7 +340,7 @@ def test_release_jobs_run_here(
             }
         )
         replay_job(project, "release", runner, path=RELEASE, reasons=RELEASE_ACTION_REASONS)
-        args = args_file.read_text().splitlines()
+        args = args_file.read_text().split("\0")[:-1]
         assert args[:3] == ["release", "create", "v0.1.0"]
         assert {"--verify-tag", "--generate-notes"} <= set(args) and "--prerelease" not in args
         assert args[args.index("--repo") + 1] == "Example/Project"
