@@ -199,8 +199,9 @@ def test_answers_file_records_every_question(copie: Any) -> None:
     # From the git checkout, as users render: the answers file records the template commit.
     project = copy(copie, from_git=True, project_type="deps-only", dependencies=["pandas"])
     answers = read_answers(project)
-    # Questions hidden by `when:` (layout, cli_name for deps-only) are not asked, so not recorded.
-    expected = set(ASKED) - {"layout", "cli_name"}
+    # Questions hidden by `when:` (layout, cli_name, publish_to_pypi for deps-only) are not asked,
+    # so not recorded.
+    expected = set(ASKED) - {"layout", "cli_name", "publish_to_pypi"}
     assert expected <= set(answers)
     assert answers["dependencies"] == ["pandas"]
     assert "_commit" in answers and "_src_path" in answers

@@ -1,0 +1,475 @@
+"""Delivery in generated projects: the release and audit workflows, action pins, least privilege.
+
+Every workflow is checked with check-jsonschema and zizmor, and its `run:` steps are replayed here
+as tests/test_ci_files.py replays the CI workflow; what needs GitHub or a registry (pushing to
+GHCR, signing, uploading to PyPI, creating the release) is replaced by a dry run, named in
+RELEASE_ACTION_REASONS. The arm64 image is built and run under emulation in the docker tier.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import stat
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from helpers import (
+    DOCKER,
+    SharedCache,
+    docker_build,
+    image_tag,
+    read_answers,
+    render,
+    run,
+    tool_env,
+)
+from test_ci_files import (
+    ACTION_REASONS,
+    Runner,
+    action_name,
+    checkout,
+    host_env,
+    replay_job,
+    workflow,
+)
+
+WORKFLOWS = Path(".github/workflows")
+RELEASE = WORKFLOWS / "release.yml"
+AUDIT = WORKFLOWS / "audit.yml"
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "app": {},
+    "app-pypi": {"publish_to_pypi": True},
+    "app-flat-3.10-private-index": {
+        "layout": "flat",
+        "python_version": "3.10",
+        "package_index_url": "https://pypi.example.com/simple/",
+        "use_pre_commit": False,
+    },
+    "deps-only-pyyaml": {"project_type": "deps-only", "dependencies": ["PyYAML>=6"]},
+}
+
+# Where each action of the release and audit workflows does its work on this machine.
+RELEASE_ACTION_REASONS = {
+    **ACTION_REASONS,
+    "docker/setup-qemu-action": "binfmt_misc already runs arm64 binaries here "
+    "(../shared/tools/docker-sandbox arm64v8/...); test_arm64_image_runs_under_emulation",
+    "docker/login-action": "dry run: no registry is reachable from this machine",
+    "docker/metadata-action": "metadata_tags(): the three tag rules the workflow uses",
+    "actions/attest-build-provenance": "dry run: signing needs GitHub's OIDC token",
+    "actions/upload-artifact": "a directory shared by the jobs of one replay",
+    "actions/download-artifact": "a directory shared by the jobs of one replay",
+    "pypa/gh-action-pypi-publish": "dry run: the dists it would upload are checked instead",
+}
+# Jobs that write, and exactly what each may write; every other job reads at most.
+WRITE_PERMISSIONS = {
+    ("release.yml", "image"): {"packages", "id-token", "attestations"},
+    ("release.yml", "pypi"): {"id-token"},
+    ("release.yml", "release"): {"contents"},
+    ("template-update.yml", "update"): {"contents", "pull-requests"},
+}
+PINNED_USES = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$")
+
+
+@pytest.fixture(scope="session")
+def rendered(shared_cache: SharedCache) -> dict[str, Path]:
+    return {
+        name: shared_cache.get(
+            "release-render", answers, functools.partial(render, answers=answers)
+        )
+        for name, answers in VARIANTS.items()
+    }
+
+
+def triggers(project: Path, path: Path) -> Any:
+    """The `on:` mapping (PyYAML reads the key `on` as the boolean True)."""
+    return yaml.safe_load((project / path).read_text())[True]
+
+
+def workflow_files(project: Path) -> list[Path]:
+    return sorted((project / WORKFLOWS).glob("*.yml"))
+
+
+# --- Every workflow: valid, clean under zizmor, pinned, least privilege --------------------------
+
+
+def test_every_workflow_validates_against_the_github_schema(rendered: dict[str, Path]) -> None:
+    files = [path for project in rendered.values() for path in workflow_files(project)]
+    assert {path.name for path in files} == {
+        "ci.yml",
+        "audit.yml",
+        "release.yml",
+        "template-update.yml",
+    }
+    run(["check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files])
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_workflow_is_clean_under_zizmor(rendered: dict[str, Path], variant: str) -> None:
+    result = run(["zizmor", "--offline", "--no-progress", rendered[variant] / WORKFLOWS])
+    assert "No findings to report" in result.stdout + result.stderr
+
+
+def test_zizmor_catches_an_unpinned_action(rendered: dict[str, Path], tmp_path: Path) -> None:
+    # The check above can fail: a tag instead of a SHA is a finding.
+    text = (rendered["app"] / RELEASE).read_text()
+    broken = tmp_path / ".github" / "workflows" / "release.yml"
+    broken.parent.mkdir(parents=True)
+    broken.write_text(re.sub(r"actions/checkout@[0-9a-f]{40}", "actions/checkout@v4", text))
+    result = run(["zizmor", "--offline", "--no-progress", broken], check=False)
+    assert result.returncode != 0 and "unpinned-uses" in result.stdout
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_action_is_pinned_by_commit_sha_with_its_version(
+    rendered: dict[str, Path], variant: str
+) -> None:
+    pins: dict[str, set[tuple[str, str]]] = {}
+    for path in workflow_files(rendered[variant]):
+        for line in path.read_text().splitlines():
+            if re.match(r"^\s*(- )?uses:", line):
+                match = PINNED_USES.match(line)
+                assert match, f"{path.name}: not pinned by SHA with a # vX.Y.Z comment: {line}"
+                pins.setdefault(match.group(1), set()).add((match.group(2), match.group(3)))
+    assert pins, "no action found"
+    for action, versions in pins.items():
+        assert len(versions) == 1, f"{action} pinned to different commits: {versions}"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_only_publishing_jobs_can_write_and_only_what_they_need(
+    rendered: dict[str, Path], variant: str
+) -> None:
+    for path in workflow_files(rendered[variant]):
+        data = yaml.safe_load(path.read_text())
+        assert data["permissions"] in ({}, {"contents": "read"}), f"{path.name}: top level"
+        for name, job in data["jobs"].items():
+            permissions = job.get("permissions", {})
+            writes = {scope for scope, level in permissions.items() if level == "write"}
+            assert writes == WRITE_PERMISSIONS.get((path.name, name), set()), f"{path.name}:{name}"
+            assert set(permissions.values()) <= {"read", "write"}
+            for step in job["steps"]:
+                if action_name(step.get("uses", "")) == "actions/checkout":
+                    assert step["with"]["persist-credentials"] is False, f"{path.name}:{name}"
+
+
+# --- The release workflow ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_release_runs_on_version_tags_and_builds_both_platforms_with_attestations(
+    rendered: dict[str, Path], variant: str
+) -> None:
+    project = rendered[variant]
+    data = workflow(project, RELEASE)
+    assert triggers(project, RELEASE) == {"push": {"tags": ["v*"]}}
+    steps = {action_name(s.get("uses", "")): s for s in data["jobs"]["image"]["steps"]}
+    build = steps["docker/build-push-action"]["with"]
+    assert build["platforms"] == "linux/amd64,linux/arm64"
+    assert build["push"] is True and build["sbom"] is True
+    assert build["provenance"] == "mode=max"
+    assert build["cache-from"] == "type=gha" and build["cache-to"].startswith("type=gha")
+    assert steps["docker/login-action"]["with"]["registry"] == "ghcr.io"
+    assert steps["actions/attest-build-provenance"]["with"]["push-to-registry"] is True
+    build_args = dict(line.split("=", 1) for line in build["build-args"].splitlines())
+    dockerfile_args = re.findall(r"^ARG (\w+)", (project / "Dockerfile").read_text(), re.M)
+    assert set(build_args) <= set(dockerfile_args)
+    publishes_to_pypi = read_answers(project).get("publish_to_pypi", False)
+    assert ("pypi" in data["jobs"]) is publishes_to_pypi
+    assert ("pypi" in data["jobs"]["release"]["needs"]) is publishes_to_pypi
+
+
+def version_check(project: Path) -> Mapping[str, Any]:
+    steps = workflow(project, RELEASE)["jobs"]["version"]["steps"]
+    return next(step for step in steps if step.get("id") == "check")
+
+
+@pytest.mark.parametrize(
+    ("tag", "accepted"),
+    [("v0.1.0", True), ("v0.1.1", False), ("0.1.0", False), ("v0.1", False), ("v0.1.0rc1", False)],
+)
+def test_release_version_check_refuses_a_tag_that_does_not_name_the_version(
+    rendered: dict[str, Path], tmp_path: Path, tag: str, accepted: bool
+) -> None:
+    project = rendered["app"]
+    output = tmp_path / "github_output"
+    output.write_text("")
+    result = run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", version_check(project)["run"]],
+        cwd=project,
+        env=tool_env(GITHUB_REF_NAME=tag, GITHUB_OUTPUT=str(output)),
+        check=False,
+    )
+    if accepted:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert output.read_text() == "version=0.1.0\n"
+    else:
+        assert result.returncode != 0
+        assert f"The tag {tag} does not match the project version 0.1.0" in result.stdout
+        assert output.read_text() == "", "a refused tag gives later jobs no version"
+
+
+def test_publish_to_pypi_is_refused_where_there_is_no_app_or_workflow(tmp_path: Path) -> None:
+    cases: dict[str, dict[str, Any]] = {
+        "deps-only": {"project_type": "deps-only", "publish_to_pypi": True},
+        "no-ci": {"ci": "none", "publish_to_pypi": True},
+    }
+    for name, answers in cases.items():
+        dest = tmp_path / name
+        with pytest.raises(Exception, match="publish_to_pypi needs ci: github and project_type"):
+            render(dest, answers)
+        assert not dest.exists() or not any(dest.iterdir()), "a refused answer writes nothing"
+
+
+def metadata_tags(options: Mapping[str, Any], version: str, commit: str) -> list[str]:
+    """docker/metadata-action for the rules the workflow uses (asserted, so they cannot drift)."""
+    rules = options["tags"].splitlines()
+    assert rules == [
+        "type=pep440,pattern={{version}}",
+        "type=pep440,pattern={{major}}.{{minor}}",
+        "type=sha,format=long",
+    ]
+    major, minor = version.split(".")[:2]
+    return [f"{options['images']}:{tag}" for tag in (version, f"{major}.{minor}", f"sha-{commit}")]
+
+
+def fake_gh(directory: Path) -> Path:
+    """A `gh` that records its arguments: the release step's dry run."""
+    directory.mkdir(parents=True, exist_ok=True)
+    script = directory / "gh"
+    script.write_text('#!/bin/sh\nprintf "%s\\0" "$@" > "$GH_ARGS_FILE"\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return directory / "gh-args"
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_release_jobs_run_here(
+    docker_engine: str, locked_project: Any, shared_cache: SharedCache, tmp_path: Path
+) -> None:
+    answers = {"project_name": "Release Replay"}
+    source = locked_project(**answers)
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    base_env = host_env(shared_cache.root / "pre-commit-home")
+    # Mixed case on purpose: registry names must come out lowercase.
+    base_env.update(
+        GITHUB_REF_NAME="v0.1.0", GITHUB_REPOSITORY="Example/Project", GITHUB_SHA=commit
+    )
+
+    project = checkout(source, tmp_path / "version" / "project")
+    runner = Runner(tmp_path / "version", project, base_env)
+    replay_job(project, "version", runner, path=RELEASE, reasons=RELEASE_ACTION_REASONS)
+    version = runner.outputs["check"]["version"]
+    assert version == "0.1.0"
+
+    project = checkout(source, tmp_path / "image" / "project")
+    runner = Runner(tmp_path / "image", project, base_env)
+    runner.contexts["needs.version.outputs.version"] = version
+    client = tmp_path / "docker-client"
+    client.mkdir()
+    (client / "docker").symlink_to(docker_engine)
+    runner.paths.append(str(client))
+    built: list[str] = []
+
+    def metadata(runner: Runner, step: Mapping[str, Any], env: dict[str, str]) -> None:
+        options = {key: runner.expand(str(value)) for key, value in step["with"].items()}
+        runner.outputs[step["id"]] = {"tags": "\n".join(metadata_tags(options, version, commit))}
+
+    def build_push(runner: Runner, step: Mapping[str, Any], env: dict[str, str]) -> None:
+        # One platform into the local store (engine 20.10 has no multi-platform builder; arm64
+        # is built in test_arm64_image_runs_under_emulation); pushing is the dry-run part.
+        options = step["with"]
+        tags = runner.expand(options["tags"]).splitlines()
+        build_args = runner.expand(options["build-args"]).splitlines()
+        tag_options = [part for tag in tags for part in ("-t", tag)]
+        docker_build(
+            runner.workspace / options["context"],
+            tags[0],
+            *tag_options[2:],
+            *(part for arg in build_args for part in ("--build-arg", arg)),
+        )
+        built.extend(tags)
+        digest = run([docker_engine, "image", "inspect", "--format", "{{.Id}}", tags[0]]).stdout
+        runner.outputs[step["id"]] = {"digest": digest.strip()}
+
+    try:
+        replay_job(
+            project,
+            "image",
+            runner,
+            uses={
+                "docker/metadata-action": metadata,
+                "docker/build-push-action": build_push,
+            },
+            path=RELEASE,
+            reasons=RELEASE_ACTION_REASONS,
+        )
+        name = runner.outputs["image"]["name"]
+        assert name == "ghcr.io/example/project"
+        assert built == [f"{name}:0.1.0", f"{name}:0.1", f"{name}:sha-{commit}"]
+        assert run([docker_engine, "run", "--rm", built[0], "--version"]).stdout == (
+            "release-replay 0.1.0\n"
+        )
+        labels = yaml.safe_load(
+            run(
+                [docker_engine, "image", "inspect", "--format", "{{json .Config.Labels}}", built[0]]
+            ).stdout
+        )
+        assert labels["org.opencontainers.image.version"] == "0.1.0"
+        digest = runner.outputs["build"]["digest"]
+
+        project = checkout(source, tmp_path / "release" / "project")
+        runner = Runner(tmp_path / "release", project, base_env)
+        args_file = fake_gh(tmp_path / "gh-bin")
+        runner.paths.append(str(tmp_path / "gh-bin"))
+        runner.base_env["GH_ARGS_FILE"] = str(args_file)
+        runner.contexts.update(
+            {
+                "github.token": "dry-run-token",
+                "needs.version.outputs.version": version,
+                "needs.image.outputs.name": name,
+                "needs.image.outputs.digest": digest,
+            }
+        )
+        replay_job(project, "release", runner, path=RELEASE, reasons=RELEASE_ACTION_REASONS)
+        args = args_file.read_text().split("\0")[:-1]
+        assert args[:3] == ["release", "create", "v0.1.0"]
+        assert {"--verify-tag", "--generate-notes"} <= set(args) and "--prerelease" not in args
+        assert args[args.index("--repo") + 1] == "Example/Project"
+        notes = args[args.index("--notes") + 1]
+        assert f"`{name}:0.1.0`" in notes and digest in notes
+        assert f"gh attestation verify oci://{name}:0.1.0 --repo Example/Project" in notes
+    finally:
+        if built:
+            run([docker_engine, "image", "rm", "--force", *built], check=False)
+
+
+@pytest.mark.slow
+def test_pypi_jobs_build_the_dists_they_would_publish(
+    locked_project: Any, shared_cache: SharedCache, tmp_path: Path
+) -> None:
+    source = locked_project(publish_to_pypi=True)
+    artifacts = tmp_path / "artifacts"
+    base_env = host_env(shared_cache.root / "pre-commit-home")
+    base_env["GITHUB_REF_NAME"] = "v0.1.0"
+
+    def upload(runner: Runner, step: Mapping[str, Any], env: dict[str, str]) -> None:
+        shutil.copytree(runner.workspace / step["with"]["path"], artifacts / step["with"]["name"])
+
+    def download(runner: Runner, step: Mapping[str, Any], env: dict[str, str]) -> None:
+        shutil.copytree(artifacts / step["with"]["name"], runner.workspace / step["with"]["path"])
+
+    def publish(runner: Runner, step: Mapping[str, Any], env: dict[str, str]) -> None:
+        # What the action would upload: dist/ (its default packages-dir), one wheel and one sdist.
+        names = sorted(path.name for path in (runner.workspace / "dist").iterdir())
+        assert names == ["my_tool-0.1.0-py3-none-any.whl", "my_tool-0.1.0.tar.gz"], names
+
+    for job in ("dist", "pypi"):
+        project = checkout(source, tmp_path / job / "project")
+        runner = Runner(tmp_path / job, project, base_env)
+        replay_job(
+            project,
+            job,
+            runner,
+            uses={
+                "actions/upload-artifact": upload,
+                "actions/download-artifact": download,
+                "pypa/gh-action-pypi-publish": publish,
+            },
+            path=RELEASE,
+            reasons=RELEASE_ACTION_REASONS,
+        )
+    assert workflow(project, RELEASE)["jobs"]["pypi"]["environment"]["name"] == "pypi"
+
+
+# --- The audit workflow -------------------------------------------------------------------------
+
+
+def test_audit_runs_on_every_push_and_weekly(rendered: dict[str, Path]) -> None:
+    data = workflow(rendered["app"], AUDIT)
+    on = triggers(rendered["app"], AUDIT)
+    assert set(on) == {"push", "schedule", "workflow_dispatch"}
+    assert on["push"] is None, "every branch and tag"
+    assert len(on["schedule"]) == 1
+    assert data["env"]["POETRY_VERSION"] == read_answers(rendered["app"])["poetry_version"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("dependencies", "passes"), [([], True), (["requests>=2"], False)], ids=["none", "requests"]
+)
+def test_audit_job_runs_here(
+    locked_project: Any,
+    shared_cache: SharedCache,
+    tmp_path: Path,
+    dependencies: list[str],
+    passes: bool,
+) -> None:
+    source = locked_project(dependencies=dependencies) if dependencies else locked_project()
+    project = checkout(source, tmp_path / "project")
+    runner = Runner(tmp_path, project, host_env(shared_cache.root / "pre-commit-home"))
+    job = workflow(project, AUDIT)["jobs"]["dependencies"]
+    *setup, audit = job["steps"]
+    replay = {**workflow(project, AUDIT), "jobs": {"setup": {**job, "steps": setup}}}
+    (tmp_path / "setup.yml").write_text(yaml.safe_dump(replay))
+    replay_job(project, "setup", runner, path=tmp_path / "setup.yml")
+    exported = (runner.temp / "requirements.txt").read_text()
+    lock = tomllib.loads((project / "poetry.lock").read_text())
+    main = {p["name"] for p in lock["package"] if "main" in p.get("groups", ["main"])}
+    assert set(re.findall(r"^([\w.-]+)==", exported, re.M)) == main
+    env = runner.env(workflow(project, AUDIT)["env"])
+    if passes:
+        output = runner.run_step(audit, env)
+        assert "No known vulnerabilities found" in output
+    else:
+        # PyPI's JSON API answers 404 on this machine, so the first package pip-audit asks about
+        # is "not found" and --strict fails the job, as it would on GitHub for any package that
+        # cannot be audited: the exported, hashed pins were read and sent to the service.
+        with pytest.raises(AssertionError) as failure:
+            runner.run_step(audit, env)
+        not_audited = re.findall(
+            r"([\w.-]+): Dependency not found on PyPI and could not be audited", str(failure.value)
+        )
+        assert not_audited and set(not_audited) <= main, str(failure.value)
+
+
+# --- arm64, built and run under emulation ------------------------------------------------------
+
+ARM64_BASE = "arm64v8/python:3.13-slim-trixie"
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.arm64
+def test_arm64_image_runs_under_emulation(docker_engine: str, locked_project: Any) -> None:
+    present = run([docker_engine, "image", "inspect", ARM64_BASE], check=False).returncode == 0
+    if not present:
+        reason = f"no {ARM64_BASE} stand-in: run ../shared/tools/docker-sandbox {ARM64_BASE}"
+        if os.environ.get("REQUIRE_DOCKER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    source = locked_project(project_name="Arm Probe")
+    tag = image_tag({"project_name": "Arm Probe", "platform": "linux/arm64"})
+    try:
+        docker_build(
+            source, tag, "--platform", "linux/arm64", "--build-arg", f"PYTHON_IMAGE={ARM64_BASE}"
+        )
+        architecture = run(
+            [DOCKER, "image", "inspect", "--format", "{{.Architecture}}", tag]
+        ).stdout.strip()
+        assert architecture == "arm64"
+        options = ["--platform", "linux/arm64"]
+        version = run([DOCKER, "run", "--rm", *options, tag, "--version"]).stdout
+        assert version == "arm-probe 0.1.0\n"
+        machine = run([DOCKER, "run", "--rm", *options, "--entrypoint", "uname", tag, "-m"]).stdout
+        assert machine == "aarch64\n"
+    finally:
+        run([DOCKER, "image", "rm", "--force", tag], check=False)
