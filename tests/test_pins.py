@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import string
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,9 @@ def test_update_workflow_installs_the_copier_the_template_is_tested_with(
 ) -> None:
     workflow = rendered_project(**answers("app-src")) / ".github/workflows/template-update.yml"
     steps: list[dict[str, Any]] = yaml.safe_load(workflow.read_text())["jobs"]["update"]["steps"]
-    install = next(step["run"] for step in steps if step.get("name") == "Install Copier")
+    step = next(step for step in steps if step.get("name") == "Install Copier")
+    # The pins are step env values (where Renovate updates them), used as $NAME in the command.
+    install = string.Template(step["run"]).substitute(step.get("env", {}))
     assert pinned_requirements(install) == {
         name: TOOLING[name] for name in ("copier", "copier-template-extensions")
     }
