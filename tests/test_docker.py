@@ -371,7 +371,7 @@ def test_build_context_holds_only_what_the_image_needs(
     docker_build(project, tag, "-f", str(probe))
     listed = shell_in(tag, "cd /context && find . -type f | sort", "--user", "0").split()
     files = {name[2:] for name in listed}
-    expected = {"pyproject.toml", "poetry.lock"}
+    expected = {"pyproject.toml", "poetry.lock", "build-tools/poetry.txt", "build-tools/uv.txt"}
     if variant != "deps-poetry":
         expected |= {"README.md", "LICENSE"} | {
             str(p.relative_to(project)) for p in package.glob("*") if p.suffix in (".py", ".typed")

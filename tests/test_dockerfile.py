@@ -103,26 +103,35 @@ def test_structure_and_no_folklore(rendered: Rendered, variant: str) -> None:
             assert not re.search(r"PASSWORD|TOKEN|USERNAME|AUTH", instruction, re.IGNORECASE)
     # 8: the mirror argument exists and is empty by default.
     assert "ARG PYPI_MIRROR_URL=" in parsed["builder"]
-    # Poetry pinned to the answer.
-    assert f"ARG POETRY_VERSION={answers.get('poetry_version', '2.5.1')}" in parsed["builder"]
+    # Poetry pinned to the answer, in the builder's tools file.
+    tools = (rendered[variant] / "build-tools" / "poetry.txt").read_text()
+    assert f"\npoetry=={answers.get('poetry_version', '2.5.1')} " in tools
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_strategy_matches_hash_policy(rendered: Rendered, variant: str) -> None:
     answers = VARIANTS[variant]
     builder = " ".join(stages((rendered[variant] / "Dockerfile").read_text())["builder"])
+    # The dependency step (the build tools' own install is hash-pinned for every policy).
+    [dependencies] = [
+        i
+        for i in stages((rendered[variant] / "Dockerfile").read_text())["builder"]
+        if "poetry.lock" in i
+    ]
     policy = answers["hash_policy"]
-    installs_with_poetry = "poetry install --only main --no-root" in builder
+    installs_with_poetry = "poetry install --only main --no-root" in dependencies
     assert installs_with_poetry is (policy == "poetry")
-    assert ("--require-hashes" in builder) is (policy == "pip")
-    assert ("--without-hashes" in builder) is (policy == "none")
-    assert ("poetry-plugin-export" in builder) is (policy != "poetry")
+    assert ("--require-hashes" in dependencies) is (policy == "pip")
+    assert ("--without-hashes" in dependencies) is (policy == "none")
+    assert ("poetry export" in dependencies) is (policy != "poetry")
     if answers.get("project_type", "app") == "app":
         assert "from poetry.core.masonry.api import build_wheel" in builder
-        assert re.search(r"install --no-deps .*/tmp/dist/\*\.whl", builder)
+        assert re.search(r"install .*--no-deps .*/tmp/dist/\*\.whl", builder)
     else:
         assert "build_wheel" not in builder
-    compile_flag = "--compile" in builder if policy == "poetry" else "--no-compile" not in builder
+    compile_flag = (
+        "--compile" in dependencies if policy == "poetry" else "--compile-bytecode" in dependencies
+    )
     assert compile_flag is answers.get("compile_bytecode", True)
 
 
@@ -174,7 +183,7 @@ def test_dockerignore_is_an_allow_list(rendered: Rendered, shape: str) -> None:
     ]
     assert lines[0] == "*"
     allowed = {line[1:] for line in lines if line.startswith("!")}
-    expected = {"pyproject.toml", "poetry.lock"}
+    expected = {"pyproject.toml", "poetry.lock", "build-tools/"}
     if shape == "app-src":
         expected |= {"README.md", "LICENSE", "src/"}
     elif shape == "app-flat":

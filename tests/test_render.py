@@ -52,6 +52,8 @@ COMMON_FILES = {
     "LICENSE",
     "README.md",
     "pyproject.toml",
+    "build-tools/poetry.txt",
+    "build-tools/uv.txt",
 }
 
 
@@ -187,6 +189,8 @@ def test_answers_file_records_every_question(copie: Any) -> None:
         "package_dir",
         "poetry_plugin_export_version",
         "poetry_plugin_pypi_mirror_version",
+        "uv_version",
+        "build_tools_hashed",
         "copyright_year",
     }
     # Questions hidden by `when:` (layout, cli_name for deps-only) are not asked, so not recorded.
