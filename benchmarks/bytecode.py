@@ -21,10 +21,14 @@ import sys
 import time
 from pathlib import Path
 
+from filelock import FileLock
+
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from helpers import BUILD_LOCK, DOCKER, pypi_simple_url  # noqa: E402
+
 WORK = ROOT / "benchmarks" / "work" / "bytecode"
 RESULTS = ROOT / "benchmarks" / "results" / "bytecode.md"
-DOCKER = os.environ.get("DOCKER", "/usr/bin/docker")
 IMPORT_LOOP = (
     'for i in $(seq "$RUNS"); do s=$(date +%s%N); python -c "import requests, my_tool.cli"; '
     "e=$(date +%s%N); echo $(( (e - s) / 1000 )); done"
@@ -43,12 +47,6 @@ def run(*command: str | Path, cwd: Path | None = None) -> str:
     if result.returncode:
         sys.exit(f"failed: {' '.join(map(str, command))}\n{result.stdout}\n{result.stderr}")
     return result.stdout
-
-
-def mirror_url() -> str:
-    from pip._internal.models.index import PyPI
-
-    return str(PyPI.simple_url)
 
 
 def build(compile_bytecode: bool) -> str:
@@ -73,7 +71,10 @@ def build(compile_bytecode: bool) -> str:
             project,
         )
     tag = f"bench-bytecode:{str(compile_bytecode).lower()}"
-    run(DOCKER, "build", "-q", "--build-arg", f"PYPI_MIRROR_URL={mirror_url()}", "-t", tag, project)
+    # Every build on these machines holds the one build lock (see tests/helpers.py).
+    with FileLock(str(BUILD_LOCK)):
+        mirror = f"PYPI_MIRROR_URL={pypi_simple_url()}"
+        run(DOCKER, "build", "-q", "--build-arg", mirror, "-t", tag, project)
     return tag
 
 
