@@ -668,9 +668,10 @@ def markdown(report: Report) -> str:
         "",
         f"_{report.stamp}._",
         "",
-        f"Times are medians; ratios in brackets are against way {REFERENCE_WAY.title}, measured "
-        "in the same run (absolute times on these shared machines are noisy). Cold builds run "
-        "with `--no-cache` after `docker builder prune -af --filter type=exec.cachemount` "
+        f"Times are medians; ratios in brackets are against way {REFERENCE_WAY.title[:1]} "
+        f"({REFERENCE_WAY.title[3:]}), measured in the same run (absolute times on these shared "
+        "machines are noisy). Cold builds run with `--no-cache` after "
+        "`docker builder prune -af --filter type=exec.cachemount` "
         "(BuildKit cache mounts otherwise survive `--no-cache`); the uv way's builder image is "
         "built before the timing, as a registry would serve it. Rebuilds reuse the cold build's "
         "cache; the source edit appends one line to the app's cli.py (a deps-only image holds no "
