@@ -81,11 +81,10 @@ def test_another_poetry_release_is_installed_by_version_and_said_so(tmp_path: Pa
 def tamper(path: Path) -> None:
     """Replace every hash of the file's first requirement with one no file has."""
     text = path.read_text()
-    start = re.search(r"^[a-z]", text, re.MULTILINE)
-    assert start
-    end = text.find("\n", text.index("--hash", start.start()) + 80)
-    entry = text[start.start() : end]
-    path.write_text(text.replace(entry, HASH.sub("--hash=sha256:" + "0" * 64, entry)))
+    first = re.search(r"^[a-z].*(?:\n[ \t].*)*", text, re.MULTILINE)
+    assert first and HASH.search(first.group()), text[:500]
+    tampered = HASH.sub("--hash=sha256:" + "0" * 64, first.group())
+    path.write_text(text[: first.start()] + tampered + text[first.end() :])
 
 
 TOOL_HASH_ERRORS = {
