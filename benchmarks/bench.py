@@ -404,15 +404,17 @@ def tag(workload: Workload, way: str) -> str:
     return f"{TAG_PREFIX}-{workload.key}-{way}"
 
 
-def build_args(project: Project) -> list[str]:
+def build_args(project: Project, dockerfile: Path) -> list[str]:
     workload = project.workload
     args = {
         "PYPI_MIRROR_URL": mirror_url(),
         "APT_BUILD_PACKAGES": " ".join(workload.apt_build_packages),
         "APT_RUNTIME_PACKAGES": " ".join(workload.apt_runtime_packages),
-        "LOCKED_REQUIREMENTS": " ".join(locked_requirements(project.path, workload)),
         "UV_IMAGE": UV_IMAGE,
     }
+    # Exporting the pins runs Poetry: only for the Dockerfiles that take them.
+    if "LOCKED_REQUIREMENTS" in dockerfile.read_text():
+        args["LOCKED_REQUIREMENTS"] = " ".join(locked_requirements(project.path, workload))
     return [part for key, value in args.items() for part in ("--build-arg", f"{key}={value}")]
 
 
@@ -428,7 +430,7 @@ def build(
         dockerfile,
         "-t",
         image,
-        *build_args(project),
+        *build_args(project, dockerfile),
         *(["--no-cache"] if cold else []),
         project.path,
     ]
