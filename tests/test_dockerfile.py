@@ -98,26 +98,32 @@ def test_structure_and_no_folklore(rendered_project: ProjectFactory, variant: st
             assert not re.search(r"PASSWORD|TOKEN|USERNAME|AUTH", instruction, re.IGNORECASE)
     # mirror-argument: it exists and is empty by default.
     assert "ARG PYPI_MIRROR_URL=" in parsed["builder"]
-    # Poetry pinned to the answer.
-    assert f"ARG POETRY_VERSION={answer(given, 'poetry_version')}" in parsed["builder"]
+    # Poetry pinned to the answer, in the builder's tools file.
+    tools = (rendered_project(**given) / "build-tools" / "poetry.txt").read_text()
+    assert f"\npoetry=={answer(given, 'poetry_version')} " in tools
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_strategy_matches_hash_policy(rendered_project: ProjectFactory, variant: str) -> None:
     given = answers(variant)
-    builder = " ".join(stages(dockerfile(rendered_project, variant))["builder"])
+    builder_steps = stages(dockerfile(rendered_project, variant))["builder"]
+    builder = " ".join(builder_steps)
+    # The dependency step (the build tools' own install is hash-pinned for every policy).
+    [dependencies] = [i for i in builder_steps if "poetry.lock" in i]
     policy = answer(given, "hash_policy")
-    installs_with_poetry = "poetry install --only main --no-root" in builder
+    installs_with_poetry = "poetry install --only main --no-root" in dependencies
     assert installs_with_poetry is (policy == "poetry")
-    assert ("--require-hashes" in builder) is (policy == "pip")
-    assert ("--without-hashes" in builder) is (policy == "none")
-    assert ("poetry-plugin-export" in builder) is (policy != "poetry")
+    assert ("--require-hashes" in dependencies) is (policy == "pip")
+    assert ("--without-hashes" in dependencies) is (policy == "none")
+    assert ("poetry export" in dependencies) is (policy != "poetry")
     if is_app(given):
         assert "from poetry.core.masonry.api import build_wheel" in builder
-        assert re.search(r"install --no-deps .*/tmp/dist/\*\.whl", builder)
+        assert re.search(r"install .*--no-deps .*/tmp/dist/\*\.whl", builder)
     else:
         assert "build_wheel" not in builder
-    compile_flag = "--compile" in builder if policy == "poetry" else "--no-compile" not in builder
+    compile_flag = (
+        "--compile" in dependencies if policy == "poetry" else "--compile-bytecode" in dependencies
+    )
     assert compile_flag is answer(given, "compile_bytecode")
 
 
@@ -177,7 +183,7 @@ def test_dockerignore_is_an_allow_list(rendered_project: ProjectFactory, shape: 
     ]
     assert lines[0] == "*"
     allowed = {line[1:] for line in lines if line.startswith("!")}
-    expected = {"pyproject.toml", "poetry.lock"}
+    expected = {"pyproject.toml", "poetry.lock", "build-tools/"}
     if shape == "app-src":
         expected |= {"README.md", "LICENSE", "src/"}
     elif shape == "app-flat":

@@ -62,6 +62,8 @@ COMMON_FILES = {
     "LICENSE",
     "README.md",
     "pyproject.toml",
+    "build-tools/poetry.txt",
+    "build-tools/uv.txt",
 }
 
 

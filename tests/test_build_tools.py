@@ -1,0 +1,108 @@
+"""The image builder's own tools (uv, Poetry and its plugins) come from hash-pinned requirements.
+
+The template keeps them in includes/build-tools/ (`./dev build-tools` regenerates them from
+copier.yml's versions) and renders them as the project's build-tools/*.txt, so `copier update`
+refreshes them. A tampered hash must stop the build with the installer's own hash error.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+
+from dockerfile_syntax import stages
+from helpers import TEMPLATE, copy_project, docker_build, image_tag, render
+
+QUESTIONS: dict[str, Any] = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+HASH = re.compile(r"--hash=sha256:[0-9a-f]{64}")
+
+
+def default(question: str) -> str:
+    return str(QUESTIONS[question]["default"])
+
+
+def requirements(text: str) -> dict[str, list[str]]:
+    """A hashed requirements file -> {requirement: its hashes} (continuation lines joined)."""
+    joined = re.sub(r"\\\n\s*", " ", text)
+    entries: dict[str, list[str]] = {}
+    for line in joined.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            requirement, *_ = line.split(" --hash=")
+            entries[requirement.strip()] = HASH.findall(line)
+    return entries
+
+
+def tools_step(project: Path) -> str:
+    [step] = [i for i in stages((project / "Dockerfile").read_text())["builder"] if "uv.txt" in i]
+    return step
+
+
+def test_every_build_tool_is_pinned_by_hash_at_the_template_versions(tmp_path: Path) -> None:
+    project = render(tmp_path / "project", {})
+    tools = requirements((project / "build-tools" / "poetry.txt").read_text())
+    pins = {Requirement(line).name: str(Requirement(line).specifier) for line in tools}
+    assert pins["poetry"] == f"=={default('poetry_version')}"
+    assert pins["poetry-plugin-export"] == f"=={default('poetry_plugin_export_version')}"
+    assert pins["poetry-plugin-pypi-mirror"] == f"=={default('poetry_plugin_pypi_mirror_version')}"
+    # Every dependency is pinned too, with at least one hash: --require-hashes accepts no less.
+    assert len(tools) > 30
+    for line, hashes in tools.items():
+        assert str(Requirement(line).specifier).startswith("=="), line
+        assert hashes, f"{line} has no hash"
+    uv = requirements((project / "build-tools" / "uv.txt").read_text())
+    assert list(uv) == [f"uv=={default('uv_version')}"]
+    # One wheel per platform: x86-64 and arm64 builders both find theirs.
+    assert len(next(iter(uv.values()))) >= 2
+    step = tools_step(project)
+    assert "pip install" in step and "--require-hashes" in step.split("&&")[0]
+    assert re.search(r"uv pip install .*--require-hashes .*-r /tmp/build-tools/poetry.txt", step)
+
+
+def test_another_poetry_release_is_installed_by_version_and_said_so(tmp_path: Path) -> None:
+    project = render(tmp_path / "project", {"poetry_version": "2.4.0"})
+    text = (project / "build-tools" / "poetry.txt").read_text()
+    assert "hash-pins only the Poetry release it" in text
+    assert requirements(text) == {
+        "poetry==2.4.0": [],
+        f"poetry-plugin-export=={default('poetry_plugin_export_version')}": [],
+        f"poetry-plugin-pypi-mirror=={default('poetry_plugin_pypi_mirror_version')}": [],
+    }
+    step = tools_step(project)
+    # uv itself stays hash-pinned; Poetry's set cannot be.
+    assert "--require-hashes" in step.split("&&")[0]
+    assert "--require-hashes" not in step.split("&&")[2]
+
+
+def tamper(path: Path) -> None:
+    """Replace every hash of the file's first requirement with one no file has."""
+    text = path.read_text()
+    first = re.search(r"^[a-z].*(?:\n[ \t].*)*", text, re.MULTILINE)
+    assert first and HASH.search(first.group()), text[:500]
+    tampered = HASH.sub("--hash=sha256:" + "0" * 64, first.group())
+    path.write_text(text[: first.start()] + tampered + text[first.end() :])
+
+
+TOOL_HASH_ERRORS = {
+    # pip installs uv; uv installs Poetry and its plugins.
+    "uv.txt": re.compile(r"THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE"),
+    "poetry.txt": re.compile(r"Hash mismatch for `anyio==[^`]+`"),
+}
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("docker_engine")
+@pytest.mark.parametrize("tools_file", sorted(TOOL_HASH_ERRORS))
+def test_tampered_build_tool_hash_fails_the_build(
+    locked_project: Any, tools_file: str, tmp_path: Path
+) -> None:
+    project = copy_project(locked_project(), tmp_path / "project")
+    tamper(project / "build-tools" / tools_file)
+    tag = image_tag({"tampered_tools": tools_file})
+    result = docker_build(project, tag, check=False, target="builder")
+    assert result.returncode != 0
+    assert TOOL_HASH_ERRORS[tools_file].search(result.stderr), result.stderr[-3000:]
