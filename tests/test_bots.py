@@ -21,6 +21,8 @@ from helpers import SharedCache, read_answers, run, tool_env
 RENOVATE_VERSION = "44.121.2"
 # Renovate 44 requires Node ^24.11 (`npm view renovate engines`); this machine's Node is 20.
 NODE_VERSION = "24.22.3"
+POETRY_TOOLS = "build-tools/poetry.txt"
+UV_TOOLS = "build-tools/uv.txt"
 CONFIG = Path(".github/renovate.json")
 
 
@@ -107,15 +109,15 @@ def test_renovate_extracts_base_image_poetry_pins_lock_and_actions(
         (image, tag, "docker")
     }
 
-    # Poetry (and its plugins) wherever the Dockerfile and the workflows pin them.
+    # Poetry (and its plugins) wherever they are pinned: the image builder's hash-pinned tools
+    # (build-tools/*.txt, read by the pip_requirements manager) and the workflows.
     poetry = recorded["poetry_version"]
-    in_dockerfile = {d["depName"]: d["currentValue"] for d in deps(files, "regex", "Dockerfile")}
-    assert in_dockerfile["poetry"] == poetry
-    # ARG POETRY_PLUGIN_EXPORT_VERSION is the PyPI distribution poetry-plugin-export.
-    dockerfile = (project / "Dockerfile").read_text()
-    pinned_args = re.findall(r"^ARG (POETRY\w*)_VERSION=", dockerfile, re.M)
-    assert set(in_dockerfile) == {arg.lower().replace("_", "-") for arg in pinned_args}
-    assert all(d["datasource"] == "pypi" for d in deps(files, "regex", "Dockerfile"))
+    tools = {d["depName"]: d["currentValue"] for d in deps(files, "pip_requirements", POETRY_TOOLS)}
+    assert tools["poetry"] == f"=={poetry}"
+    assert {"poetry-plugin-export", "poetry-plugin-pypi-mirror"} <= set(tools)
+    installer = deps(files, "pip_requirements", UV_TOOLS)
+    assert [d["depName"] for d in installer] == ["uv"]
+    assert all(d["datasource"] == "pypi" for d in deps(files, "pip_requirements", POETRY_TOOLS))
     for workflow in ("ci.yml", "audit.yml"):
         pinned = deps(files, "regex", f".github/workflows/{workflow}")
         assert {"depName": "poetry", "currentValue": poetry} in [
