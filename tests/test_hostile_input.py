@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from extensions.filters import DEV_TOOL_NAMES
-from helpers import run, template_snapshot
+from helpers import ProjectFactory, run, template_snapshot
 
 # BuildKit reads `# key=value` lines at the top of a Dockerfile as parser directives.
 DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
@@ -237,7 +237,7 @@ def test_slug_transliterates_latin_letters(render_or_refuse: Render) -> None:
 
 
 @pytest.mark.slow
-def test_dev_tool_names_cover_the_generated_lock(locked_project: Any) -> None:
+def test_dev_tool_names_cover_the_generated_lock(locked_project: ProjectFactory) -> None:
     """A project named like anything its dev group installs cannot be locked: the refused names
     must include every package of a default project's lock (a new dev tool brings new ones)."""
     lock = tomllib.loads((locked_project() / "poetry.lock").read_text())

@@ -17,14 +17,13 @@ import time
 import uuid
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from extensions.filters import label_text_error
-from helpers import DOCKER, BuiltImage, copy_project, docker_build, docker_run, render, run
+from helpers import DOCKER, ImageFactory, copy_project, docker_build, docker_run, render, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
 
@@ -107,7 +106,7 @@ def clean_clone_wheel(project: Path, tmp_path: Path) -> set[str]:
 
 @pytest.fixture(scope="module")
 def planted_image(
-    built_image: Any, tmp_path_factory: pytest.TempPathFactory
+    built_image: ImageFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[str, Path, dict[str, str]]:
     """The default app, with every secret-like file planted, built (after the shared image, so
     the dependency layers come from the cache)."""
@@ -172,7 +171,9 @@ def labels(tag: str) -> dict[str, str]:
     return found
 
 
-def build_with_answers(built_image: Any, tmp_path: Path, description: str, slug: str) -> str:
+def build_with_answers(
+    built_image: ImageFactory, tmp_path: Path, description: str, slug: str
+) -> str:
     """The default project with the Dockerfile rendered for another description and
     distribution name: every step but the labels comes from the layer cache."""
     work = tmp_path / uuid.uuid4().hex
@@ -193,7 +194,7 @@ HOSTILE_DESCRIPTIONS = [
 
 @pytest.mark.parametrize("description", HOSTILE_DESCRIPTIONS)
 def test_hostile_answers_reach_the_labels_exactly(
-    built_image: Any, tmp_path: Path, description: str
+    built_image: ImageFactory, tmp_path: Path, description: str
 ) -> None:
     tag = build_with_answers(built_image, tmp_path, description, "My.Tool_x")
     found = labels(tag)
@@ -208,7 +209,7 @@ def test_hostile_answers_reach_the_labels_exactly(
 )
 @given(description=st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=24))
 def test_drawn_descriptions_reach_the_labels_exactly(
-    built_image: Any, tmp_path: Path, description: str
+    built_image: ImageFactory, tmp_path: Path, description: str
 ) -> None:
     assume(not label_text_error(description, "description"))
     tag = build_with_answers(built_image, tmp_path, description, "my-tool")
@@ -231,8 +232,8 @@ def stop_time(tag: str, *command: str, options: tuple[str, ...] = ()) -> tuple[f
         run([DOCKER, "rm", "--force", container], check=False)
 
 
-def test_a_long_running_process_stops_at_once(built_image: Any) -> None:
-    image: BuiltImage = built_image()
+def test_a_long_running_process_stops_at_once(built_image: ImageFactory) -> None:
+    image = built_image()
     elapsed, code = stop_time(
         image.tag,
         "-c",
@@ -243,8 +244,8 @@ def test_a_long_running_process_stops_at_once(built_image: Any) -> None:
     assert code != 137, "killed by SIGKILL after the grace period"
 
 
-def test_a_job_in_the_deps_only_image_stops_at_once(built_image: Any) -> None:
-    image: BuiltImage = built_image(project_type="deps-only", dependencies=["six>=1.16"])
+def test_a_job_in_the_deps_only_image_stops_at_once(built_image: ImageFactory) -> None:
+    image = built_image(project_type="deps-only", dependencies=["six>=1.16"])
     elapsed, code = stop_time(image.tag, "python", "-c", "import six, time; time.sleep(600)")
     assert elapsed < 2, f"docker stop took {elapsed:.1f} s"
     assert code != 137, "killed by SIGKILL after the grace period"
