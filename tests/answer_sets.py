@@ -69,6 +69,7 @@ FEATURES: dict[str, dict[str, Any]] = {
     "poetry-2.1.3": {"poetry_version": "2.1.3"},
     "no-pre-commit": {"use_pre_commit": False},
     "no-ci": {"ci": "none"},
+    "pypi": {"publish_to_pypi": True},
 }
 
 

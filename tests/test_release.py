@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from answer_sets import answers as answer_set
 from helpers import (
     DOCKER,
     SharedCache,
@@ -45,17 +46,15 @@ WORKFLOWS = Path(".github/workflows")
 RELEASE = WORKFLOWS / "release.yml"
 AUDIT = WORKFLOWS / "audit.yml"
 
-VARIANTS: dict[str, dict[str, Any]] = {
-    "app": {},
-    "app-pypi": {"publish_to_pypi": True},
-    "app-flat-3.10-private-index": {
-        "layout": "flat",
-        "python_version": "3.10",
-        "package_index_url": "https://pypi.example.com/simple/",
-        "use_pre_commit": False,
-    },
-    "deps-only-pyyaml": {"project_type": "deps-only", "dependencies": ["PyYAML>=6"]},
-}
+# Named answer sets (tests/answer_sets.py): every workflow, with and without the PyPI job, a flat
+# project behind a private index without pre-commit, and a deps-only environment.
+VARIANTS = [
+    "app-src",
+    "app-src+pypi",
+    "app-flat+py310+private-index+no-pre-commit",
+    "deps-only+pyyaml",
+]
+DEFAULT = VARIANTS[0]
 
 # Where each action of the release and audit workflows does its work on this machine.
 RELEASE_ACTION_REASONS = {
@@ -85,7 +84,8 @@ def rendered(shared_cache: SharedCache) -> dict[str, Path]:
         name: shared_cache.get(
             "release-render", answers, functools.partial(render, answers=answers)
         )
-        for name, answers in VARIANTS.items()
+        for name in VARIANTS
+        for answers in [answer_set(name)]
     }
 
 
@@ -120,7 +120,7 @@ def test_every_workflow_is_clean_under_zizmor(rendered: dict[str, Path], variant
 
 def test_zizmor_catches_an_unpinned_action(rendered: dict[str, Path], tmp_path: Path) -> None:
     # The check above can fail: a tag instead of a SHA is a finding.
-    text = (rendered["app"] / RELEASE).read_text()
+    text = (rendered[DEFAULT] / RELEASE).read_text()
     broken = tmp_path / ".github" / "workflows" / "release.yml"
     broken.parent.mkdir(parents=True)
     broken.write_text(re.sub(r"actions/checkout@[0-9a-f]{40}", "actions/checkout@v4", text))
@@ -199,7 +199,7 @@ def version_check(project: Path) -> Mapping[str, Any]:
 def test_release_version_check_refuses_a_tag_that_does_not_name_the_version(
     rendered: dict[str, Path], tmp_path: Path, tag: str, accepted: bool
 ) -> None:
-    project = rendered["app"]
+    project = rendered[DEFAULT]
     output = tmp_path / "github_output"
     output.write_text("")
     result = run(
@@ -394,12 +394,12 @@ def test_pypi_jobs_build_the_dists_they_would_publish(
 
 
 def test_audit_runs_on_every_push_and_weekly(rendered: dict[str, Path]) -> None:
-    data = workflow(rendered["app"], AUDIT)
-    on = triggers(rendered["app"], AUDIT)
+    data = workflow(rendered[DEFAULT], AUDIT)
+    on = triggers(rendered[DEFAULT], AUDIT)
     assert set(on) == {"push", "schedule", "workflow_dispatch"}
     assert on["push"] is None, "every branch and tag"
     assert len(on["schedule"]) == 1
-    assert data["env"]["POETRY_VERSION"] == read_answers(rendered["app"])["poetry_version"]
+    assert data["env"]["POETRY_VERSION"] == read_answers(rendered[DEFAULT])["poetry_version"]
 
 
 @pytest.mark.slow
