@@ -45,6 +45,8 @@ def tool_env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     env["POETRY_VIRTUALENVS_IN_PROJECT"] = "true"
     env.setdefault("DOCKER_BUILDKIT", "1")
+    # `git status` in a shared project must not take .git/index.lock while another worker copies it.
+    env["GIT_OPTIONAL_LOCKS"] = "0"
     env.update(overrides)
     return env
 
@@ -149,8 +151,9 @@ class SharedCache:
 
 
 def copy_project(source: Path, dest: Path) -> Path:
-    """A private, modifiable copy of a shared project (without its venv)."""
-    shutil.copytree(source, dest, ignore=shutil.ignore_patterns(".venv"))
+    """A private, modifiable copy of a shared project (without its venv, or a git lock file that a
+    command in another worker may hold and drop while the copy runs)."""
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns(".venv", "index.lock"))
     return dest
 
 
