@@ -20,13 +20,12 @@ from typing import Any
 
 import pytest
 import yaml
-from copier import run_copy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from extensions.filters import DEV_TOOL_NAMES
-from helpers import ProjectFactory, run, template_snapshot
+from helpers import ProjectFactory, render, run
 
 # BuildKit reads `# key=value` lines at the top of a Dockerfile as parser directives.
 DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
@@ -68,24 +67,16 @@ Render = Callable[[dict[str, Any]], "Path | str"]
 def render_or_refuse(tmp_path: Path) -> Render:
     """Renders the answers: the project's path, or Copier's refusal message (nothing written)."""
 
-    def render(answers: dict[str, Any]) -> Path | str:
+    def render_answers(answers: dict[str, Any]) -> Path | str:
         dest = tmp_path / uuid.uuid4().hex
         try:
-            run_copy(
-                str(template_snapshot()),
-                str(dest),
-                data={"project_name": "My Tool", **answers},
-                defaults=True,
-                unsafe=True,
-                skip_tasks=True,
-                quiet=True,
-            )
+            render(dest, answers)
         except ValueError as refusal:
             assert not dest.exists() or not any(dest.iterdir()), "a refused answer wrote files"
             return str(refusal)
         return dest
 
-    return render
+    return render_answers
 
 
 def assert_refusal_explains(message: str, question: str) -> None:
