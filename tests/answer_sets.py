@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import jinja2
 import yaml
 
-from extensions.filters import package_name, slugify
+from extensions.existing import ExistingProject
+from extensions.filters import TemplateFilters, package_name, slugify
 from helpers import PROJECT_NAME, TEMPLATE
 
 _COPIER_YML: dict[str, Any] = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
@@ -22,6 +24,8 @@ QUESTIONS: dict[str, dict[str, Any]] = {
 # Values computed from the answers (`when: false`): never asked, never stored.
 DERIVED = {name for name, spec in QUESTIONS.items() if spec.get("when") is False}
 ASKED = [name for name in QUESTIONS if name not in DERIVED]
+# Copier's Jinja environment for the template's own filters and globals.
+_JINJA = jinja2.Environment(extensions=[TemplateFilters, ExistingProject], undefined=jinja2.StrictUndefined)
 
 
 def choices(question: str) -> list[Any]:
@@ -31,10 +35,18 @@ def choices(question: str) -> list[Any]:
 
 
 def default(question: str) -> Any:
-    """The default of a question whose default is a plain value (not a Jinja expression)."""
+    """The default of a question for a new project (not an adoption).
+
+    A default that is a plain value is returned as it is; one computed from nothing but
+    `existing_project` (adoption reads the existing pyproject.toml) is rendered for a new project.
+    """
     value = QUESTIONS[question]["default"]
-    assert not (isinstance(value, str) and "{{" in value), f"{question}'s default is computed"
-    return value
+    if not (isinstance(value, str) and "{{" in value):
+        return value
+    context = {"existing_project": False, "_copier_conf": {"dst_path": "/nonexistent"}}
+    rendered = _JINJA.from_string(value).render(context)
+    assert rendered.strip(), f"{question}'s default depends on other answers"
+    return yaml.safe_load(rendered)
 
 
 PYTHON_VERSIONS: list[str] = choices("python_version")

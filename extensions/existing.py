@@ -1,0 +1,339 @@
+"""Adoption: applying the template around a Poetry project that already exists.
+
+The questions read their defaults from the project's pyproject.toml (PEP 621 `[project]` or
+Poetry's own `[tool.poetry]` table), and the validators check the answers the image depends on
+(console script, Python bound, extras, package location) against it. Functions here never fail
+on a missing or unreadable pyproject.toml: the update renders the template in empty temporary
+folders too, where there is nothing to read (and nothing to check).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from jinja2.ext import Extension
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+
+PYPROJECT = "pyproject.toml"
+# What the template renders at fixed paths (every file but the package, the tests and the
+# answers file). Adoption keeps each one the project already has; tests/test_adopt.py checks
+# this list against what the template renders.
+TEMPLATE_FILES = (
+    "pyproject.toml",
+    "README.md",
+    "LICENSE",
+    ".gitignore",
+    ".dockerignore",
+    "Dockerfile",
+    "build-tools/uv.txt",
+    "build-tools/poetry.txt",
+    ".pre-commit-config.yaml",
+    ".github/renovate.json",
+    ".github/workflows/ci.yml",
+    ".github/workflows/audit.yml",
+    ".github/workflows/release.yml",
+    ".github/workflows/template-update.yml",
+)
+# The files poetry-core puts in a wheel's metadata when pyproject names none (its default globs).
+DEFAULT_LICENSE_GLOBS = ("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*")
+# A `module:function` object reference (the function may be an attribute path).
+_DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+_OBJECT_REFERENCE = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
+# A build-context path: relative, no `..`, only characters .dockerignore reads literally or as globs.
+_CONTEXT_PATH = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.\-/*?\[\]]+$")
+
+
+def pyproject(project: Any) -> dict[str, Any]:
+    """The project's pyproject.toml as a dict; empty when there is none or it does not parse."""
+    try:
+        text = Path(str(project), PYPROJECT).read_text(encoding="utf-8")
+        return tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def is_adoptable(project: Any, answers_file: Any) -> bool:
+    """A Poetry project the template has not been applied to: pyproject.toml, no answers file."""
+    root = Path(str(project))
+    return (root / PYPROJECT).is_file() and not (root / str(answers_file)).exists()
+
+
+def _tables(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    project = data.get("project")
+    poetry = data.get("tool", {}).get("poetry") if isinstance(data.get("tool"), dict) else None
+    return (
+        project if isinstance(project, dict) else {},
+        poetry if isinstance(poetry, dict) else {},
+    )
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def facts(project: Any) -> dict[str, Any]:
+    """What the template needs to know of an existing project, from either pyproject flavour.
+
+    Keys: name, description, author_name, author_email, license, requires_python, package_mode,
+    scripts ({name: "module:function"}), extras, readme (files), license_files (globs),
+    packages ([{"include", "from"}]), includes (paths). Missing values are empty.
+    """
+    data = pyproject(project)
+    pep621, poetry = _tables(data)
+    authors = pep621.get("authors") or []
+    author_name = author_email = ""
+    if authors and isinstance(authors[0], dict):
+        author_name = str(authors[0].get("name", ""))
+        author_email = str(authors[0].get("email", ""))
+    elif _strings(poetry.get("authors")):
+        match = re.match(r"^\s*(.*?)\s*(?:<([^>]*)>)?\s*$", _strings(poetry["authors"])[0])
+        if match:
+            author_name, author_email = match.group(1), match.group(2) or ""
+    license = pep621.get("license", poetry.get("license", ""))
+    scripts: dict[str, str] = {}
+    for name, target in {**poetry.get("scripts", {}), **pep621.get("scripts", {})}.items():
+        if isinstance(target, dict):  # Poetry 1's {callable = ..., extras = [...]} / reference
+            target = target.get("callable") or target.get("reference") or ""
+        if isinstance(target, str):
+            scripts[str(name)] = target
+    extras = [
+        *pep621.get("optional-dependencies", {}),
+        *poetry.get("extras", {}),
+    ]
+    readme = pep621.get("readme", poetry.get("readme", []))
+    readme_files = [readme["file"]] if isinstance(readme, dict) and "file" in readme else []
+    license_files = _strings(pep621.get("license-files"))
+    if isinstance(license, dict) and isinstance(license.get("file"), str):
+        license_files.append(license["file"])
+    packages = [
+        {"include": str(entry["include"]), "from": str(entry.get("from", ""))}
+        for entry in poetry.get("packages", [])
+        if isinstance(entry, dict) and isinstance(entry.get("include"), str)
+    ]
+    includes = [
+        entry if isinstance(entry, str) else str(entry.get("path", ""))
+        for entry in poetry.get("include", [])
+        if isinstance(entry, str) or (isinstance(entry, dict) and entry.get("path"))
+    ]
+    python = poetry.get("dependencies", {}).get("python", "")
+    return {
+        "name": str(pep621.get("name", poetry.get("name", ""))),
+        "description": str(pep621.get("description", poetry.get("description", ""))),
+        "author_name": author_name,
+        "author_email": author_email,
+        "license": license if isinstance(license, str) else "",
+        "requires_python": str(pep621.get("requires-python", python if isinstance(python, str) else "")),
+        "package_mode": poetry.get("package-mode", True) is not False,
+        "scripts": scripts,
+        "extras": sorted({canonicalize_name(str(name)) for name in extras}),
+        "readme": [*_strings(readme), *readme_files],
+        "license_files": license_files,
+        "packages": packages,
+        "includes": [path for path in includes if path],
+    }
+
+
+def python_specifier(constraint: str) -> SpecifierSet | None:
+    """`requires-python`, or Poetry's `python` constraint (`^3.10`, `~3.11`, `>=3.10 <4`), as a
+    PEP 440 specifier set; None when empty or not understood (`||` alternatives among them)."""
+    parts = []
+    for clause in re.split(r"\s*,\s*|\s+(?=[<>=!~^])", constraint.strip()):
+        caret = re.fullmatch(r"\^(\d+)\.(\d+)(?:\.\d+)?", clause)
+        tilde = re.fullmatch(r"~(\d+)\.(\d+)(?:\.\d+)?", clause)
+        if caret:
+            parts += [f">={caret[1]}.{caret[2]}", f"<{int(caret[1]) + 1}"]
+        elif tilde:
+            parts += [f">={tilde[1]}.{tilde[2]}", f"<{tilde[1]}.{int(tilde[2]) + 1}"]
+        elif clause:
+            parts.append(clause)
+    try:
+        return SpecifierSet(",".join(parts)) if parts else None
+    except InvalidSpecifier:
+        return None
+
+
+def supported_python(project: Any, versions: Iterable[str], preferred: str) -> str:
+    """The image's Python for an existing project: `preferred` if its bound allows it, else the
+    newest of `versions` it allows (else `preferred`, and the validator explains)."""
+    specifier = python_specifier(facts(project)["requires_python"])
+    if specifier is None or specifier.contains(f"{preferred}.0"):
+        return preferred
+    allowed = [version for version in versions if specifier.contains(f"{version}.0")]
+    return allowed[-1] if allowed else preferred
+
+
+def package_location(project: Any, package_name: str) -> tuple[str, str]:
+    """(package name, "src" or "flat") where the existing project keeps its code."""
+    root = Path(str(project))
+    packages = facts(project)["packages"]
+    if packages:
+        first = packages[0]
+        return first["include"].split("/")[0], "src" if first["from"] == "src" else "flat"
+    return package_name, "src" if (root / "src" / package_name).is_dir() else "flat"
+
+
+def build_context(project: Any, package_dir: str) -> list[str]:
+    """The .dockerignore allow-list of an existing app: what building its wheel reads."""
+    found = facts(project)
+    tops = [entry["from"] or entry["include"].split("/")[0] for entry in found["packages"]]
+    if not tops and package_dir:
+        tops = [package_dir.split("/")[0]]
+    paths = [
+        *found["readme"],
+        *(found["license_files"] or DEFAULT_LICENSE_GLOBS),
+        *(f"{top}/" for top in tops),
+        *found["includes"],
+    ]
+    return list(dict.fromkeys(path for path in paths if path))
+
+
+def kept_files(project: Any) -> list[str]:
+    """The template's files the existing project already has: adoption leaves them alone."""
+    root = Path(str(project))
+    return [path for path in TEMPLATE_FILES if (root / path).exists()]
+
+
+def absent_files(project: Any, paths: Iterable[str]) -> list[str]:
+    """Those of `paths` the project does not have (deleted by its team, on update)."""
+    root = Path(str(project))
+    return [path for path in paths if path and not (root / path).exists()]
+
+
+# --- Validators: "" when the answer fits the existing project, else what does and why -----------
+
+
+def existing_project_error(adopt: bool, project: Any, answers_file: Any) -> str:
+    root = Path(str(project))
+    if not adopt or (root / str(answers_file)).exists() or (root / PYPROJECT).is_file():
+        return ""
+    # An empty folder is also what the update's temporary renders look like: nothing to check.
+    if root.is_dir() and not any(root.iterdir()):
+        return ""
+    return (
+        f"existing_project is true but {root} has no pyproject.toml: adoption applies the "
+        "template around an existing Poetry project. Answer false for a new project."
+    )
+
+
+def cli_target_error(target: str, package_name: str, adopt: bool) -> str:
+    if not _OBJECT_REFERENCE.match(str(target)):
+        return (
+            f"cli_target must be an object reference module:function, such as "
+            f"{package_name}.cli:main or {package_name}.__main__:main (dotted Python names)."
+        )
+    module = str(target).split(":")[0]
+    if not adopt and module != package_name and not module.startswith(f"{package_name}."):
+        return (
+            f"cli_target's module {module} is not in the package {package_name}: the wheel "
+            f"holds only the package, so name a module of it ({package_name}.cli:main)."
+        )
+    return ""
+
+
+def existing_script_error(cli_name: str, target: str, project: Any) -> str:
+    """The console script must be one pyproject.toml declares, with the same target."""
+    scripts = facts(project)["scripts"]
+    if not pyproject(project):
+        return ""
+    if cli_name not in scripts:
+        declared = ", ".join(f"{name} ({value})" for name, value in scripts.items()) or "none"
+        return (
+            f"pyproject.toml declares no console script {cli_name}; the image runs one it "
+            f"declares ([project.scripts] or [tool.poetry.scripts]: {declared}). Answer one "
+            "of those as cli_name, or add the script to pyproject.toml first."
+        )
+    if scripts[cli_name] != target:
+        return (
+            f"pyproject.toml maps the console script {cli_name} to {scripts[cli_name]}, not "
+            f"{target}: answer cli_target={scripts[cli_name]} (the image runs what "
+            "pyproject.toml declares), or change pyproject.toml first."
+        )
+    return ""
+
+
+def existing_python_error(python_version: str, project: Any) -> str:
+    constraint = facts(project)["requires_python"]
+    specifier = python_specifier(constraint)
+    if specifier is None or specifier.contains(f"{python_version}.0"):
+        return ""
+    return (
+        f"The project's Python bound ({constraint}) excludes Python {python_version}, which "
+        "the image would run: answer a python_version the bound allows, or change it first."
+    )
+
+
+def existing_extras_error(extras: Any, project: Any) -> str:
+    if not pyproject(project) or not isinstance(extras, list):
+        return ""
+    declared = facts(project)["extras"]
+    unknown = [name for name in extras if canonicalize_name(str(name)) not in declared]
+    if not unknown:
+        return ""
+    return (
+        f"pyproject.toml declares no extra {', '.join(map(str, unknown))}; it declares: "
+        f"{', '.join(declared) or 'none'} ([project.optional-dependencies] or "
+        "[tool.poetry.extras]). Answer extras from that list."
+    )
+
+
+def existing_package_error(package_name: str, layout: str, project: Any) -> str:
+    """An app's code must be where the answers say (the package the wheel is built from)."""
+    found = facts(project)
+    if not pyproject(project) or not found["package_mode"] or found["packages"]:
+        return ""
+    where = Path(str(project), "src" if layout == "src" else "", package_name)
+    if where.is_dir():
+        return ""
+    return (
+        f"The existing project has no package at {where.relative_to(Path(str(project)))}: "
+        "answer the package_name and layout (src or flat) where its code is, or declare "
+        "packages in [tool.poetry] packages."
+    )
+
+
+def build_context_error(paths: Any) -> str:
+    if not isinstance(paths, list) or not all(isinstance(path, str) for path in paths):
+        return 'build_context must be a YAML list of paths, e.g. ["README.rst", "LICENSE", "src/"].'
+    bad = [path for path in paths if not _CONTEXT_PATH.match(path)]
+    if bad:
+        return (
+            f"build_context entries {bad} are not accepted: relative paths (a folder ends "
+            "with /) of letters, digits, _ . - / and the globs * ? [ ], without `..`."
+        )
+    return ""
+
+
+GLOBALS = {
+    "is_adoptable": is_adoptable,
+    "existing_facts": facts,
+    "supported_python": supported_python,
+    "package_location": package_location,
+    "existing_build_context": build_context,
+    "kept_files": kept_files,
+    "absent_files": absent_files,
+    "existing_project_error": existing_project_error,
+    "cli_target_error": cli_target_error,
+    "existing_script_error": existing_script_error,
+    "existing_python_error": existing_python_error,
+    "existing_extras_error": existing_extras_error,
+    "existing_package_error": existing_package_error,
+    "build_context_error": build_context_error,
+}
+
+
+class ExistingProject(Extension):
+    """Registers the adoption functions as Jinja globals."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.globals.update(GLOBALS)
