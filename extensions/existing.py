@@ -15,12 +15,19 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
 from jinja2 import Environment
 from jinja2.ext import Extension
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 PYPROJECT = "pyproject.toml"
+# The license choices of copier.yml.
+LICENSES: tuple[str, ...] = tuple(
+    yaml.safe_load((Path(__file__).resolve().parents[1] / "copier.yml").read_text())["license"][
+        "choices"
+    ]
+)
 # What the template renders at fixed paths (every file but the package, the tests and the
 # answers file). Adoption keeps each one the project already has; tests/test_adopt.py checks
 # this list against what the template renders.
@@ -45,7 +52,7 @@ DEFAULT_LICENSE_GLOBS = ("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*")
 # A `module:function` object reference (the function may be an attribute path).
 _DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
 _OBJECT_REFERENCE = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
-# A build-context path: relative, no `..`, only characters .dockerignore reads literally or as globs.
+# A build-context path: relative, no `..`, characters .dockerignore reads literally or as globs.
 _CONTEXT_PATH = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.\-/*?\[\]]+$")
 
 
@@ -132,7 +139,9 @@ def facts(project: Any) -> dict[str, Any]:
         "author_name": author_name,
         "author_email": author_email,
         "license": license if isinstance(license, str) else "",
-        "requires_python": str(pep621.get("requires-python", python if isinstance(python, str) else "")),
+        "requires_python": str(
+            pep621.get("requires-python", python if isinstance(python, str) else "")
+        ),
         "package_mode": poetry.get("package-mode", True) is not False,
         "scripts": scripts,
         "extras": sorted({canonicalize_name(str(name)) for name in extras}),
@@ -170,6 +179,12 @@ def supported_python(project: Any, versions: Iterable[str], preferred: str) -> s
         return preferred
     allowed = [version for version in versions if specifier.contains(f"{version}.0")]
     return allowed[-1] if allowed else preferred
+
+
+def license_choice(project: Any, fallback: str) -> str:
+    """The project's license if it is one of the license choices, else `fallback`."""
+    license = facts(project)["license"]
+    return license if license in LICENSES else fallback
 
 
 def package_location(project: Any, package_name: str) -> tuple[str, str]:
@@ -289,15 +304,22 @@ def existing_extras_error(extras: Any, project: Any) -> str:
 def existing_package_error(package_name: str, layout: str, project: Any) -> str:
     """An app's code must be where the answers say (the package the wheel is built from)."""
     found = facts(project)
-    if not pyproject(project) or not found["package_mode"] or found["packages"]:
+    if not pyproject(project) or not found["package_mode"]:
         return ""
-    where = Path(str(project), "src" if layout == "src" else "", package_name)
-    if where.is_dir():
+    where = Path("src" if layout == "src" else "", package_name)
+    declared = package_location(project, package_name)
+    if (found["packages"] and (package_name, layout) == declared) or (
+        not found["packages"] and Path(str(project), where).is_dir()
+    ):
         return ""
     return (
-        f"The existing project has no package at {where.relative_to(Path(str(project)))}: "
-        "answer the package_name and layout (src or flat) where its code is, or declare "
-        "packages in [tool.poetry] packages."
+        f"The existing project has no package at {where}"
+        + (
+            f" (pyproject.toml declares {declared[0]}, layout {declared[1]})"
+            if found["packages"]
+            else ""
+        )
+        + ": answer the package_name and layout (src or flat) where its code is."
     )
 
 
@@ -318,6 +340,7 @@ GLOBALS = {
     "existing_facts": facts,
     "supported_python": supported_python,
     "package_location": package_location,
+    "license_choice": license_choice,
     "existing_build_context": build_context,
     "kept_files": kept_files,
     "absent_files": absent_files,

@@ -25,7 +25,9 @@ QUESTIONS: dict[str, dict[str, Any]] = {
 DERIVED = {name for name, spec in QUESTIONS.items() if spec.get("when") is False}
 ASKED = [name for name in QUESTIONS if name not in DERIVED]
 # Copier's Jinja environment for the template's own filters and globals.
-_JINJA = jinja2.Environment(extensions=[TemplateFilters, ExistingProject], undefined=jinja2.StrictUndefined)
+_JINJA = jinja2.Environment(
+    extensions=[TemplateFilters, ExistingProject], undefined=jinja2.StrictUndefined
+)
 
 
 def choices(question: str) -> list[Any]:

@@ -30,6 +30,9 @@ from helpers import (
     run,
 )
 
+# Other projects, with tests of their own: the adoption tests' fixtures, not tests of the template.
+collect_ignore = ["fixtures"]
+
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """`variant`: each name of the module's VARIANTS, unless the test parametrizes it itself."""

@@ -201,14 +201,15 @@ def test_answers_file_records_every_question(copie: Any) -> None:
     # From the git checkout, as users render: the answers file records the template commit.
     project = copy(copie, from_git=True, project_type="deps-only", dependencies=["pandas"])
     answers = read_answers(project)
-    # Questions hidden by `when:` (layout, cli_name, publish_to_pypi for deps-only) are not asked,
-    # so not recorded.
-    expected = set(ASKED) - {"layout", "cli_name", "publish_to_pypi"}
+    # Questions hidden by `when:` (the app's questions for deps-only; adoption's for a new
+    # project) are not asked, so not recorded.
+    adoption_only = {"existing_files", "build_context"}
+    expected = set(ASKED) - {"layout", "cli_name", "cli_target", "publish_to_pypi"} - adoption_only
     assert expected <= set(answers)
     assert answers["dependencies"] == ["pandas"]
     assert "_commit" in answers and "_src_path" in answers
     app_answers = read_answers(copy(copie))
-    assert set(ASKED) <= set(app_answers)
+    assert set(ASKED) - adoption_only <= set(app_answers)
     assert not DERIVED & set(app_answers), "derived values must not be stored"
 
 

@@ -274,13 +274,17 @@ def test_user_owned_files_are_skipped_even_when_the_template_changes_them(
 
 
 @pytest.mark.slow
-def test_a_deleted_user_owned_file_comes_back(history: Path, tmp_path: Path) -> None:
+def test_a_deleted_user_owned_file_stays_deleted(history: Path, tmp_path: Path) -> None:
     project = generate(history, tmp_path / "project", "0.1.0")
-    (project / "LICENSE").unlink()
-    commit(project, "User deletes the LICENSE")
-    update(project, "0.2.0")
-    # Copier documents it: skip-if-exists files are recreated when missing.
-    assert (project / "LICENSE").is_file()
+    deleted = ["LICENSE", "tests/test_cli.py", "src/round_trip/__main__.py"]
+    for path in deleted:
+        (project / path).unlink()
+    commit(project, "User deletes the LICENSE, the stub CLI test and `python -m`")
+    result = update(project, "0.2.0")
+    # Copier alone recreates missing skip-if-exists files; the template excludes them on update.
+    assert not [path for path in deleted if (project / path).exists()], result.stderr
+    assert "Dockerfile" in changed_files(project), "the update itself did not happen"
+    assert changed_files(project) == {"Dockerfile", "pyproject.toml", ".copier-answers.yml"}
 
 
 # --- 2. New answers during an update --------------------------------------------------------------

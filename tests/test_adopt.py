@@ -1,0 +1,400 @@
+"""Adopting an existing Poetry project: the template applied around it, never over it.
+
+Three fixture projects in tests/fixtures/adopt/, modelled on real ones (not the template's stub):
+- `greeter`: a PEP 621 CLI, src layout, `greeter.__main__:main`, README.rst, LICENSE.txt, a
+  `greeter/cli/` package (where the stub `cli.py` would clash), its own CI workflow and .gitignore;
+- `hello-service`: `[tool.poetry]` metadata (Poetry 1 style, which Poetry 2 warns about), a WSGI
+  app served by gunicorn through `svc serve --bind ...`;
+- `dbtool`: a flat app whose PostgreSQL driver (psycopg2, built from source) is an extra.
+
+Each is adopted as a user would: in its git repository, `copier copy --trust --defaults TEMPLATE .`
+with stdin closed. Every file it had must be byte-identical afterwards; the image must build and
+run its real entry point; a `copier update` across a template change must keep all of it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_update import commit, git, history
+
+from extensions.existing import TEMPLATE_FILES
+from helpers import (
+    DOCKER,
+    PROJECT_NAME,
+    SharedCache,
+    copy_project,
+    docker_build,
+    docker_run,
+    image_tag,
+    read_answers,
+    render,
+    run,
+    template_snapshot,
+    tool_env,
+)
+
+__all__ = ["history"]  # the session fixture, shared with test_update
+
+FIXTURES = Path(__file__).parent / "fixtures" / "adopt"
+
+
+@dataclass(frozen=True)
+class Fixture:
+    name: str
+    # What the user passes with --data: only what pyproject.toml cannot say.
+    data: Mapping[str, Any] = field(default_factory=dict)
+    # Answers the template must read from the project's pyproject.toml.
+    detected: Mapping[str, Any] = field(default_factory=dict)
+
+
+GREETER = Fixture(
+    "greeter",
+    detected={
+        "project_slug": "greeter",
+        "package_name": "greeter",
+        "layout": "src",
+        "project_type": "app",
+        "cli_name": "greet",
+        "cli_target": "greeter.__main__:main",
+        "description": "Greets people from the command line",
+        "build_context": ["README.rst", "LICENSE.txt", "src/"],
+        "existing_files": ["pyproject.toml", ".gitignore", ".github/workflows/ci.yml"],
+        "use_pre_commit": False,
+    },
+)
+SERVICE = Fixture(
+    "hello-service",
+    data={
+        "service_port": 8000,
+        "image_cmd": ["serve", "--bind", "0.0.0.0:8000"],
+        "healthcheck_path": "/health",
+    },
+    detected={
+        "project_slug": "hello-service",
+        "package_name": "svc",
+        "layout": "flat",
+        "cli_name": "svc",
+        "cli_target": "svc.cli:cli",
+        "author_email": "service@hello.invalid",
+        "build_context": ["README.md", *("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*"), "svc/"],
+    },
+)
+DBTOOL = Fixture(
+    "dbtool",
+    data={
+        "extras": ["postgres"],
+        # psycopg2 is built from source: a compiler, libpq's headers and pg_config, Python's
+        # headers (the stand-in base images lack them; the official ones ship them).
+        "apt_build_packages": ["gcc", "libc6-dev", "libpq-dev", "python3-dev"],
+        "apt_runtime_packages": ["libpq5"],
+    },
+    detected={
+        "package_name": "dbtool",
+        "layout": "flat",
+        "cli_name": "dbtool",
+        "cli_target": "dbtool.cli:cli",
+        "license": "Apache-2.0",
+        "build_context": [
+            "README.md",
+            *("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*"),
+            "dbtool/",
+        ],
+    },
+)
+FIXTURE_LIST = [GREETER, SERVICE, DBTOOL]
+BY_NAME = {fixture.name: fixture for fixture in FIXTURE_LIST}
+
+
+def files(project: Path) -> dict[str, bytes]:
+    """Every file of the project but git's own, with its bytes."""
+    return {
+        str(path.relative_to(project)): path.read_bytes()
+        for path in sorted(project.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    }
+
+
+def copier(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Copier as a user runs it in the project: no TTY (stdin closed), `--trust`."""
+    return run(
+        [sys.executable, "-m", "copier", *args],
+        cwd=project,
+        env=tool_env(),
+        input="",
+        check=False,
+    )
+
+
+def data_options(answers: Mapping[str, Any]) -> list[str]:
+    return [
+        arg
+        for name, value in answers.items()
+        for arg in ("--data", f"{name}={value if isinstance(value, str) else json.dumps(value)}")
+    ]
+
+
+def existing_repository(fixture: Fixture, dest: Path) -> Path:
+    """The fixture as a team has it: a git repository with one commit."""
+    shutil.copytree(FIXTURES / fixture.name, dest)
+    git(dest, "init", "--quiet", "--initial-branch=main")
+    commit(dest, "The team's project")
+    return dest
+
+
+@dataclass(frozen=True)
+class Adopted:
+    project: Path
+    before: dict[str, bytes]
+    output: str
+
+
+def adopt(fixture: Fixture, dest: Path, source: str, *options: str) -> Adopted:
+    project = existing_repository(fixture, dest)
+    before = files(project)
+    result = copier(
+        project, "copy", "--trust", "--defaults", *options, *data_options(fixture.data), source, "."
+    )
+    assert result.returncode == 0, f"adoption failed:\n{result.stdout}\n{result.stderr}"
+    return Adopted(project, before, result.stdout + result.stderr)
+
+
+@pytest.fixture(scope="session")
+def adopted(shared_cache: SharedCache) -> Any:
+    """`adopted(name)`: the fixture adopted from the working tree's template, once per run."""
+
+    def make(name: str) -> Adopted:
+        fixture = BY_NAME[name]
+
+        def build(path: Path) -> None:
+            result = adopt(fixture, path / "project", str(template_snapshot()))
+            (path / "before.json").write_text(
+                json.dumps({name: data.decode("latin-1") for name, data in result.before.items()})
+            )
+            (path / "output.txt").write_text(result.output)
+
+        path = shared_cache.get("adopted", {"fixture": name}, build)
+        before = json.loads((path / "before.json").read_text())
+        return Adopted(
+            path / "project",
+            {name: text.encode("latin-1") for name, text in before.items()},
+            (path / "output.txt").read_text(),
+        )
+
+    return make
+
+
+# --- Adoption: nothing of the team's is touched, the rest is added around it --------------------
+
+
+@pytest.mark.parametrize("name", BY_NAME)
+def test_adoption_keeps_every_existing_file_byte_identical(adopted: Any, name: str) -> None:
+    result = adopted(name)
+    after = files(result.project)
+    changed = [path for path, data in result.before.items() if after.get(path) != data]
+    assert not changed, f"adoption changed or removed the team's files: {changed}"
+    added = set(after) - set(result.before)
+    # What the template brings, and nothing else: no pyproject, README, LICENSE, stub or test.
+    assert added <= {*TEMPLATE_FILES, ".copier-answers.yml"}, sorted(added)
+    assert {"Dockerfile", ".dockerignore", ".copier-answers.yml"} <= added
+    assert not added & {"pyproject.toml", "README.md", "LICENSE"}
+    assert not [path for path in added if path.endswith(".py")], "a stub module or test was added"
+
+
+@pytest.mark.parametrize("name", BY_NAME)
+def test_adoption_reads_its_answers_from_the_existing_pyproject(adopted: Any, name: str) -> None:
+    answers = read_answers(adopted(name).project)
+    assert answers["existing_project"] is True
+    for question, value in BY_NAME[name].detected.items():
+        assert answers[question] == value, question
+
+
+def test_the_dockerignore_allows_what_the_wheel_reads(adopted: Any) -> None:
+    # README.rst is the declared readme: without it, "Readme path ... does not exist".
+    allowed = [
+        line[1:]
+        for line in (adopted("greeter").project / ".dockerignore").read_text().splitlines()
+        if line.startswith("!")
+    ]
+    assert allowed == [
+        "pyproject.toml",
+        "poetry.lock",
+        "build-tools/",
+        "README.rst",
+        "LICENSE.txt",
+        "src/",
+    ]
+
+
+def test_the_template_files_list_is_what_the_template_renders(tmp_path: Path) -> None:
+    # Adoption keeps an existing file only if TEMPLATE_FILES names it: the list must be complete.
+    project = render(tmp_path / "p", {"publish_to_pypi": True})
+    rendered = {
+        str(path.relative_to(project))
+        for path in project.rglob("*")
+        if path.is_file() and path.parts[len(project.parts)] not in {"src", "tests"}
+    }
+    assert rendered - {".copier-answers.yml"} == set(TEMPLATE_FILES)
+
+
+# --- What does not fit is refused before anything is written ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"cli_name": "hello"}, "declares no console script hello"),
+        ({"cli_target": "greeter.cli:main"}, "answer cli_target=greeter.__main__:main"),
+        ({"python_version": "3.10"}, "Python bound (>=3.11) excludes Python 3.10"),
+        ({"layout": "flat"}, "no package at greeter"),
+        ({"extras": ["postgres"]}, "declares no extra postgres"),
+    ],
+    ids=["script", "target", "python", "package", "extra"],
+)
+def test_an_answer_that_does_not_fit_the_project_is_refused(
+    tmp_path: Path, answers: dict[str, Any], message: str
+) -> None:
+    project = existing_repository(GREETER, tmp_path / "greeter")
+    before = files(project)
+    result = copier(
+        project,
+        "copy",
+        "--trust",
+        "--defaults",
+        *data_options(answers),
+        str(template_snapshot()),
+        ".",
+    )
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    assert files(project) == before, "a refused adoption wrote files"
+
+
+def test_a_folder_without_pyproject_cannot_be_adopted(tmp_path: Path) -> None:
+    project = tmp_path / "notes"
+    project.mkdir()
+    (project / "notes.txt").write_text("not a Poetry project\n")
+    result = copier(
+        project, "copy", "--trust", "--defaults", "--data", f"project_name={PROJECT_NAME}",
+        "--data", "existing_project=true", str(template_snapshot()), ".",
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "has no pyproject.toml" in result.stdout + result.stderr
+    assert sorted(path.name for path in project.iterdir()) == ["notes.txt"]
+
+
+# --- The images: each project's real entry point runs --------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def adopted_image(shared_cache: SharedCache, adopted: Any, docker_engine: str) -> Any:
+    def make(name: str) -> str:
+        tag = image_tag({"adopted": name})
+
+        def build(path: Path) -> None:
+            log = docker_build(copy_project(adopted(name).project, path / "project"), tag)
+            (path / "build.log").write_text(log.stdout + log.stderr)
+
+        shared_cache.get("adopted-image", {"fixture": name, "tag": tag}, build)
+        return tag
+
+    return make
+
+
+@pytest.mark.docker
+def test_the_adopted_cli_runs_its_own_entry_point(adopted_image: Any) -> None:
+    tag = adopted_image("greeter")
+    assert docker_run(tag, "Ada") == "Greetings, Ada (greeter 1.4.2)\n"
+    assert docker_run(tag, "--version") == "greet 1.4.2\n"
+    # The wheel holds the declared readme and license file (their metadata, not the stub's).
+    code = "from importlib.metadata import metadata; m = metadata('greeter'); "
+    code += "print(m['License-File'], m['Description-Content-Type'])"
+    metadata = docker_run(tag, "-c", code, options=["--entrypoint", "python"])
+    assert metadata == "LICENSE.txt text/x-rst\n"
+
+
+def wait_for_health(container: str, timeout: float = 90) -> str:
+    deadline = time.monotonic() + timeout
+    status = ""
+    while time.monotonic() < deadline:
+        status = run(
+            [DOCKER, "inspect", "--format", "{{.State.Health.Status}}", container]
+        ).stdout.strip()
+        if status in {"healthy", "unhealthy"}:
+            return status
+        time.sleep(0.5)
+    return status
+
+
+@pytest.mark.docker
+def test_the_adopted_service_is_healthy_and_answers_on_its_published_port(
+    adopted_image: Any,
+) -> None:
+    tag = adopted_image("hello-service")
+    # Docker picks the host port; the health check runs the image's command, only more often.
+    container = run(
+        [DOCKER, "run", "-d", "--rm", "-p", "127.0.0.1::8000", "--health-interval", "1s", tag]
+    ).stdout.strip()
+    try:
+        status = wait_for_health(container)
+        logs = run([DOCKER, "logs", container])
+        assert status == "healthy", logs.stdout + logs.stderr
+        port = run([DOCKER, "port", container, "8000/tcp"]).stdout.split(":")[-1].strip()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/hello", timeout=10) as response:
+            assert response.read() == b"Hello from hello-service\n"
+        config = json.loads(run([DOCKER, "inspect", tag]).stdout)[0]["Config"]
+        assert config["Entrypoint"] == ["svc"]
+        assert config["Cmd"] == ["serve", "--bind", "0.0.0.0:8000"]
+        assert "8000/tcp" in config["ExposedPorts"]
+    finally:
+        run([DOCKER, "rm", "--force", container], check=False)
+
+
+@pytest.mark.docker
+def test_the_adopted_apps_extra_driver_is_built_and_imports(adopted_image: Any) -> None:
+    output = docker_run(adopted_image("dbtool"), "drivers")
+    assert output.startswith("psycopg2 2."), output
+    assert "(libpq " in output
+    # The build tools stayed in the builder.
+    tools = "command -v gcc pg_config poetry uv || echo none"
+    assert (
+        docker_run(adopted_image("dbtool"), "-c", tools, options=["--entrypoint", "sh"]) == "none\n"
+    )
+
+
+# --- Updates keep all of it -----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", BY_NAME)
+def test_an_update_of_an_adopted_project_keeps_the_teams_files_quietly(
+    history: Path, tmp_path: Path, name: str
+) -> None:
+    result = adopt(BY_NAME[name], tmp_path / name, str(history), "--vcs-ref", "0.1.0")
+    git(result.project, "add", "--all")
+    commit(result.project, "Adopt the template")
+    adopted_files = files(result.project)
+    update = copier(result.project, "update", "--trust", "--defaults", "--vcs-ref", "0.2.0")
+    output = update.stdout + update.stderr
+    assert update.returncode == 0, output
+    assert "Warning" not in result.output and "deprecated" not in result.output, result.output
+    after = files(result.project)
+    changed = {path for path, data in adopted_files.items() if after.get(path) != data}
+    # Only the template's own files take the template's change; the team's are as they were.
+    assert changed == {"Dockerfile", ".copier-answers.yml"}, changed
+    assert set(after) == set(adopted_files)
+    assert "<<<<<<<" not in after["Dockerfile"].decode()
+    # Poetry's deprecation warnings ([tool.poetry] metadata) stay out of the update's output.
+    assert "Warning" not in output and "deprecated" not in output, output
+    # The lock check's one line (after Copier's echo of the command) is not printed: the lock fits.
+    assert not [line for line in output.splitlines() if line.startswith("poetry.lock does not")]
