@@ -43,8 +43,20 @@ from helpers import (
     template_snapshot,
     tool_env,
 )
+from test_ci_files import (
+    Runner,
+    build_push_action,
+    checkout,
+    git_changes,
+    hadolint_action,
+    host_env,
+    pre_commit_home,
+    replay_job,
+    workflow,
+)
 
-__all__ = ["history"]  # the session fixture, shared with test_update
+# Session fixtures shared with test_update and test_ci_files.
+__all__ = ["history", "pre_commit_home"]
 
 FIXTURES = Path(__file__).parent / "fixtures" / "adopt"
 
@@ -398,3 +410,54 @@ def test_an_update_of_an_adopted_project_keeps_the_teams_files_quietly(
     assert "Warning" not in output and "deprecated" not in output, output
     # The lock check's one line (after Copier's echo of the command) is not printed: the lock fits.
     assert not [line for line in output.splitlines() if line.startswith("poetry.lock does not")]
+
+
+# --- The CI workflow the template added runs on the adopted project -------------------------------
+
+
+@pytest.mark.slow
+def test_the_added_ci_lint_and_test_jobs_run_on_the_adopted_project(
+    adopted: Any, pre_commit_home: Path, tmp_path: Path
+) -> None:
+    # hello-service has no CI of its own: the template's ci.yml was added (and no pre-commit).
+    source = adopted("hello-service").project
+    assert "ci.yml" not in str(read_answers(source)["existing_files"])
+    for job in ("lint", "test"):
+        project = checkout(source, tmp_path / job / "project")
+        runner = Runner(tmp_path / job, project, host_env(pre_commit_home))
+        steps = replay_job(project, job, runner)
+        assert git_changes(project) == "", f"the {job} job changed the team's files"
+    assert "poetry run pytest" in steps
+
+
+@pytest.mark.docker
+def test_the_added_ci_docker_job_runs_on_the_adopted_project(
+    adopted: Any, docker_engine: str, pre_commit_home: Path, tmp_path: Path
+) -> None:
+    project = checkout(adopted("hello-service").project, tmp_path / "project")
+    runner = Runner(tmp_path, project, host_env(pre_commit_home))
+    client = tmp_path / "docker-client"
+    client.mkdir()
+    (client / "docker").symlink_to(docker_engine)
+    runner.paths.append(str(client))
+    uses = {
+        "hadolint/hadolint-action": hadolint_action,
+        "docker/build-push-action": build_push_action,
+    }
+    replay_job(project, "docker", runner, uses=uses)
+    smoke = workflow(project)["jobs"]["docker"]["steps"][-1]
+    assert "usage: svc" in runner.run_step(smoke, runner.env())
+    labels = json.loads(
+        run(
+            [
+                DOCKER,
+                "image",
+                "inspect",
+                "--format",
+                "{{ json .Config.Labels }}",
+                "hello-service:ci",
+            ]
+        ).stdout
+    )
+    # The version of a [tool.poetry] project's pyproject.toml.
+    assert labels["org.opencontainers.image.version"] == "0.3.0"
