@@ -218,9 +218,16 @@ def kept_files(project: Any) -> list[str]:
     return [path for path in TEMPLATE_FILES if (root / path).exists()]
 
 
-def absent_files(project: Any, paths: Iterable[str]) -> list[str]:
-    """Those of `paths` the project does not have (deleted by its team, on update)."""
+def absent_files(project: Any, answers_file: Any, paths: Iterable[str]) -> list[str]:
+    """Those of `paths` a generated project does not have: its team deleted them.
+
+    Only in a project that has an answers file. An update also renders the old and the new
+    template into empty temporary folders, and Copier deletes from the project what the old
+    render has and the new one lacks: there, nothing may count as deleted.
+    """
     root = Path(str(project))
+    if not (root / str(answers_file)).is_file():
+        return []
     return [path for path in paths if path and not (root / path).exists()]
 
 

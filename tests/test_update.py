@@ -537,3 +537,54 @@ def test_updated_project_image_builds_and_runs(
             )
     finally:
         run([docker_engine, "image", "rm", "--force", tag], check=False)
+
+
+# --- 4. From the first release to this working tree -----------------------------------------------
+
+# The commit released as 0.1.0 (CHANGELOG.md); its projects' answers files lack every question
+# added since (existing_project, cli_target, ...), and their stubs must survive the update.
+RELEASE_0_1_0 = "8376525"
+
+
+def build_release_history(repo: Path) -> None:
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    # The released tree, from this checkout's history (CI clones it in full).
+    tar = subprocess.run(
+        ["git", "archive", RELEASE_0_1_0], cwd=TEMPLATE, check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(repo)], input=tar, check=True)
+    commit(repo, "0.1.0 as released")
+    git(repo, "tag", "0.1.0")
+    git(repo, "rm", "--quiet", "-r", ".")
+    for relative in template_files():
+        (repo / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(TEMPLATE / relative, repo / relative)
+    commit(repo, "0.2.0: this working tree")
+    git(repo, "tag", "0.2.0")
+
+
+@pytest.mark.slow
+def test_a_project_of_the_first_release_updates_cleanly(
+    shared_cache: SharedCache, tmp_path: Path
+) -> None:
+    releases = shared_cache.get(
+        "release-history", {"release": RELEASE_0_1_0}, build_release_history
+    )
+    project = generate(releases, tmp_path / "project", "0.1.0")
+    owned = ["README.md", "LICENSE", "tests/test_cli.py"]
+    owned += [str(p.relative_to(project)) for p in (project / "src").rglob("*") if p.is_file()]
+    before = {path: (project / path).read_bytes() for path in owned}
+    result = update(project, "0.2.0")
+    assert not conflict_markers(project), result.stderr
+    # Nothing of the user's is deleted or rewritten; the stub CLI stays the console script.
+    assert {path: (project / path).read_bytes() for path in owned} == before
+    deleted = {
+        line[3:] for line in git(project, "status", "--porcelain").splitlines() if "D" in line[:2]
+    }
+    # The one file the template itself dropped since (Renovate replaced Dependabot).
+    assert deleted == {".github/dependabot.yml"}
+    answers = read_answers(project)
+    assert answers["cli_target"] == "round_trip.cli:main"
+    assert answers["existing_project"] is False
+    assert pyproject(project)["project"]["scripts"] == {"round-trip": "round_trip.cli:main"}
