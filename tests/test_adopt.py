@@ -259,6 +259,27 @@ def test_the_template_files_list_is_what_the_template_renders(tmp_path: Path) ->
     assert rendered - {".copier-answers.yml"} == set(TEMPLATE_FILES)
 
 
+def test_a_package_mode_false_project_is_adopted_as_deps_only(tmp_path: Path) -> None:
+    project = tmp_path / "analysis"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "analysis"\nrequires-python = ">=3.12"\ndependencies = ["six>=1.16"]\n'
+        "\n[tool.poetry]\npackage-mode = false\n"
+    )
+    (project / "tests").mkdir()
+    (project / "tests" / "test_data.py").write_text("def test_data() -> None:\n    pass\n")
+    git(project, "init", "--quiet", "--initial-branch=main")
+    commit(project, "An environment, not a package")
+    before = files(project)
+    result = copier(project, "copy", "--trust", "--defaults", str(template_snapshot()), ".")
+    assert result.returncode == 0, result.stderr
+    after = files(project)
+    assert {path: after[path] for path in before} == before
+    assert read_answers(project)["project_type"] == "deps-only"
+    assert not [path for path in set(after) - set(before) if path.endswith(".py")]
+    assert 'CMD ["python"]' in after["Dockerfile"].decode()
+
+
 # --- What does not fit is refused before anything is written ------------------------------------
 
 

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from answer_sets import PACKAGE_NAME
 from extensions.filters import DEV_TOOL_NAMES
 from helpers import ProjectFactory, render, run
 
@@ -36,6 +37,7 @@ FREE_TEXT = (
     "author_name",
     "author_email",
     "cli_name",
+    "cli_target",
     "project_slug",
     "package_name",
     "package_index_url",
@@ -99,18 +101,21 @@ def assert_project_is_sound(project: Path, answers: dict[str, Any]) -> None:
     author = metadata.get("authors", [{}])[0]
     assert author.get("name", "") == recorded["author_name"]
     assert author.get("email", "") == recorded["author_email"]
-    assert metadata["scripts"] == {recorded["cli_name"]: f"{recorded['package_name']}.cli:main"}
+    assert metadata["scripts"] == {recorded["cli_name"]: recorded["cli_target"]}
     sources = pyproject["tool"]["poetry"].get("source", [{"url": ""}])
     assert sources[0]["url"] == recorded["package_index_url"]
 
     package = project / "src" / recorded["package_name"]
-    cli = ast.parse((package / "cli.py").read_text(encoding="utf-8"))
-    constants = {
-        node.targets[0].id: ast.literal_eval(node.value)
-        for node in cli.body
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
-    }
-    assert constants["PROJECT_NAME"] == recorded["project_name"]
+    stub = recorded["cli_target"] == f"{recorded['package_name']}.cli:main"
+    assert (package / "cli.py").is_file() is stub, "the stub CLI exists only as the target"
+    if stub:
+        cli = ast.parse((package / "cli.py").read_text(encoding="utf-8"))
+        constants = {
+            node.targets[0].id: ast.literal_eval(node.value)
+            for node in cli.body
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+        }
+        assert constants["PROJECT_NAME"] == recorded["project_name"]
     init = ast.parse((package / "__init__.py").read_text(encoding="utf-8"))
     assert ast.get_docstring(init, clean=False) == recorded["project_name"] + "."
     for source in project.rglob("*.py"):
@@ -138,6 +143,9 @@ def test_any_answer_is_refused_or_reaches_every_file_intact(
     answers = {question: value}
     if question == "package_index_url" and not value.startswith("http"):
         answers[question] = "https://pypi.example.com/" + value
+    if question == "cli_target":
+        # In the package, so that accepted targets are drawn too (any module:function of it).
+        answers[question] = f"{PACKAGE_NAME}.{value}"
     outcome = render_or_refuse(answers)
     if isinstance(outcome, str):
         assert_refusal_explains(outcome, question)
