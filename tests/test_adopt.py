@@ -259,6 +259,22 @@ def test_the_template_files_list_is_what_the_template_renders(tmp_path: Path) ->
     assert rendered - {".copier-answers.yml"} == set(TEMPLATE_FILES)
 
 
+def test_a_team_dockerfile_is_kept_without_the_templates_context_and_tools(tmp_path: Path) -> None:
+    project = tmp_path / "greeter"
+    shutil.copytree(FIXTURES / "greeter", project)
+    (project / "Dockerfile").write_text("FROM python:3.13-slim\nCOPY . /src\n")
+    git(project, "init", "--quiet", "--initial-branch=main")
+    commit(project, "The team's own Dockerfile, which sends the whole folder")
+    before = files(project)
+    result = copier(project, "copy", "--trust", "--defaults", str(template_snapshot()), ".")
+    assert result.returncode == 0, result.stderr
+    after = files(project)
+    assert {path: after[path] for path in before} == before
+    assert "Dockerfile" in read_answers(project)["existing_files"]
+    # An allow-list .dockerignore would change what their Dockerfile's COPY sends.
+    assert not [path for path in after if path == ".dockerignore" or path.startswith("build-tools")]
+
+
 def test_a_package_mode_false_project_is_adopted_as_deps_only(tmp_path: Path) -> None:
     project = tmp_path / "analysis"
     project.mkdir()
