@@ -414,6 +414,12 @@ def image_cmd_error(arguments: Any) -> str:
         error = single_line_error(argument, "image_cmd: each argument")
         if error:
             return error
+        # Docker reads the JSON right; hadolint, which lints every Dockerfile, cannot.
+        if argument.endswith("\\") or '\\"' in argument:
+            return (
+                f"image_cmd: the argument '{argument}' must not end with a backslash or have one "
+                "right before a double quote (the Dockerfile's linter cannot parse that)."
+            )
     return ""
 
 

@@ -201,13 +201,14 @@ def test_answers_file_records_every_question(copie: Any) -> None:
     # From the git checkout, as users render: the answers file records the template commit.
     project = copy(copie, from_git=True, project_type="deps-only", dependencies=["pandas"])
     answers = read_answers(project)
-    # Questions hidden by `when:` (layout, cli_name, publish_to_pypi for deps-only) are not asked,
-    # so not recorded.
-    expected = set(ASKED) - {"layout", "cli_name", "publish_to_pypi"}
-    assert expected <= set(answers)
+    # Questions hidden by `when:` (layout, cli_name, publish_to_pypi for deps-only;
+    # healthcheck_path without a service_port) are not asked, so not recorded.
+    hidden = {"layout", "cli_name", "publish_to_pypi", "healthcheck_path"}
+    assert set(ASKED) - hidden <= set(answers)
+    assert not hidden & set(answers)
     assert answers["dependencies"] == ["pandas"]
     assert "_commit" in answers and "_src_path" in answers
-    app_answers = read_answers(copy(copie))
+    app_answers = read_answers(copy(copie, service_port=8000))
     assert set(ASKED) <= set(app_answers)
     assert not DERIVED & set(app_answers), "derived values must not be stored"
 
