@@ -203,6 +203,29 @@ def test_any_healthcheck_path_is_refused_or_reaches_every_file_intact(
     assert_service_reads_back(outcome, answers)
 
 
+@PROPERTY_SETTINGS
+@given(
+    value=st.lists(
+        st.one_of(ANY_TEXT, st.from_regex(r"[a-z0-9][a-z0-9._-]{0,12}", fullmatch=True)),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_any_extras_are_refused_or_reach_every_file_intact(
+    render_or_refuse: Render, value: list[str]
+) -> None:
+    answers = {"extras": value}
+    outcome = render_or_refuse(answers)
+    if isinstance(outcome, str):
+        assert_refusal_explains(outcome, "extras")
+        return
+    assert_project_is_sound(outcome, answers)
+    metadata = tomllib.loads((outcome / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert metadata["optional-dependencies"] == {extra: [] for extra in value}
+    flags = "".join(f" --extras {extra}" for extra in value)
+    assert f"--no-interaction{flags} --compile" in (outcome / "Dockerfile").read_text()
+
+
 def assert_service_reads_back(project: Path, answers: dict[str, Any]) -> None:
     """The health probe fetches exactly the answered URL; the README shows it in a code span."""
     url = f"http://127.0.0.1:{answers['service_port']}{answers['healthcheck_path']}"
