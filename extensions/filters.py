@@ -64,6 +64,13 @@ _TRANSLITERATION = str.maketrans(
 )  # fmt: skip
 # Characters a URL may hold unencoded (RFC 3986: unreserved, reserved and percent-escapes).
 _URL_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!&'()*+,;=%]+$")
+# A URL path and query (RFC 3986 pchar, "/" and "?"): no quotes, spaces, backslashes or "#".
+_URL_PATH = re.compile(r"^/(?:[A-Za-z0-9\-._~!$&()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$")
+# The venv's interpreter in the image (Dockerfile.jinja creates the venv there).
+IMAGE_PYTHON = "/app/.venv/bin/python"
+# Seconds the health probe waits for an answer: under the HEALTHCHECK's --timeout=5s, so the
+# probe reports its own error instead of being killed.
+HEALTH_PROBE_TIMEOUT = 4
 # Files that hold credentials or keys, as .gitignore patterns: never committed (.gitignore) and
 # never sent to the image build, at any depth (.dockerignore).
 SECRET_FILE_PATTERNS = (
@@ -160,6 +167,28 @@ def dockerfile_string(value: Any) -> str:
     neither expands variables nor ends the string early."""
     escaped = re.sub(r'([\\"$])', r"\\\1", str(value))
     return f'"{escaped}"'
+
+
+def exec_form(arguments: Iterable[Any]) -> str:
+    """`["serve", "--bind", "0.0.0.0:8000"]` -> the JSON array of a Dockerfile's exec form
+    (CMD, ENTRYPOINT, HEALTHCHECK): no shell, no variable expansion, every character kept."""
+    return json.dumps([str(argument) for argument in arguments], ensure_ascii=False)
+
+
+def health_probe(port: int, path: str) -> list[str]:
+    """The HEALTHCHECK command of a service on `port`: the venv's Python fetches `path` from
+    127.0.0.1 and fails (exit 1) on a refused connection, a timeout or a 4xx/5xx answer.
+
+    The slim base images have neither curl nor wget. The opener has no proxy handler, so an
+    `http_proxy` set in the container's environment never receives the probe.
+    """
+    url = f"http://127.0.0.1:{int(port)}{path}"
+    source = (
+        "import urllib.request as u; "
+        f"u.build_opener(u.ProxyHandler({{}})).open({python_string(url)}, "
+        f"timeout={HEALTH_PROBE_TIMEOUT})"
+    )
+    return [IMAGE_PYTHON, "-c", source]
 
 
 def label_text_error(value: str, what: str) -> str:
@@ -356,6 +385,61 @@ def apt_packages_error(packages: Any, name: str) -> str:
     return ""
 
 
+def service_port_error(port: Any) -> str:
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        return (
+            f"service_port '{port}' is not a TCP port: give the port the app listens on, "
+            "from 1 to 65535 (e.g. 8000), or 0 for an image that serves nothing."
+        )
+    return ""
+
+
+def healthcheck_path_error(path: Any) -> str:
+    if not isinstance(path, str) or not _URL_PATH.match(path):
+        return (
+            f"healthcheck_path '{path}' is not a URL path: start with '/' and use only ASCII "
+            "letters, digits, the characters -._~!$&()*+,;=:@/? and %XX escapes (no quotes, "
+            "spaces, backslashes or '#'), e.g. '/health' or '/status?full=1'."
+        )
+    return ""
+
+
+def image_cmd_error(arguments: Any) -> str:
+    example = '["serve", "--bind", "0.0.0.0:8000"]'
+    if not isinstance(arguments, list) or not all(isinstance(item, str) for item in arguments):
+        return f'image_cmd must be a YAML list of strings, e.g. {example} (quote numbers: "8000").'
+    for argument in arguments:
+        if not argument:
+            return f"image_cmd: every argument must be non-empty text, e.g. {example}."
+        error = single_line_error(argument, "image_cmd: each argument")
+        if error:
+            return error
+        # Docker reads the JSON right; hadolint, which lints every Dockerfile, cannot.
+        if argument.endswith("\\") or '\\"' in argument:
+            return (
+                f"image_cmd: the argument '{argument}' must not end with a backslash or have one "
+                "right before a double quote (the Dockerfile's linter cannot parse that)."
+            )
+    return ""
+
+
+def extras_error(extras: Any) -> str:
+    error = _list_error(extras, "extras", '["postgres", "s3"]')
+    if error:
+        return error
+    for extra in extras:
+        if not _DIST_NAME.match(extra) or canonicalize_name(extra) != extra:
+            example = slugify(extra) or "postgres"
+            return (
+                f"extras: '{extra}' is not a normalised extra name (PEP 685): use lowercase "
+                f"ASCII letters and digits separated by single '-', e.g. '{example}'."
+            )
+    duplicates = sorted({extra for extra in extras if extras.count(extra) > 1})
+    if duplicates:
+        return f"extras: {', '.join(duplicates)} listed more than once; list each extra once."
+    return ""
+
+
 def index_url_error(url: str) -> str:
     url = str(url)
     if not url:
@@ -432,6 +516,8 @@ FILTERS = {
     "python_string": python_string,
     "docstring_text": docstring_text,
     "dockerfile_string": dockerfile_string,
+    "exec_form": exec_form,
+    "health_probe": health_probe,
     "markdown_text": markdown_text,
     "non_ascii_characters": non_ascii_characters,
     "apt_pinned": apt_pinned,
@@ -444,6 +530,10 @@ FILTERS = {
     "requirements_error": requirements_error,
     "apt_packages_error": apt_packages_error,
     "index_url_error": index_url_error,
+    "service_port_error": service_port_error,
+    "healthcheck_path_error": healthcheck_path_error,
+    "image_cmd_error": image_cmd_error,
+    "extras_error": extras_error,
     "single_line_error": single_line_error,
     "label_text_error": label_text_error,
 }

@@ -84,6 +84,13 @@ FEATURES: dict[str, dict[str, Any]] = {
     "no-pre-commit": {"use_pre_commit": False},
     "no-ci": {"ci": "none"},
     "pypi": {"publish_to_pypi": True},
+    # A service: the port and health path, and the console script's default arguments.
+    "service": {"service_port": 8000, "healthcheck_path": "/health"},
+    "serve-args": {"image_cmd": ["serve", "--bind", "0.0.0.0:8000"]},
+    "gunicorn": {"dependencies": ["gunicorn>=23"]},
+    # deps-only: a command in place of python.
+    "http-server": {"image_cmd": ["python", "-m", "http.server", "8000"]},
+    "extras": {"extras": ["compat"]},
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import pytest
 from helpers import (
     DOCKER,
     BuiltImage,
+    EditedImageFactory,
     ImageFactory,
     ProjectCopier,
     ProjectFactory,
@@ -130,6 +131,30 @@ def built_image(
             (path / "build.log").write_text(log.stdout + log.stderr)
 
         path = shared_cache.get("image", answers, build)
+        return BuiltImage(tag, path / "project", (path / "build.log").read_text())
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def edited_image(
+    shared_cache: SharedCache, rendered_project: ProjectFactory, docker_engine: str
+) -> EditedImageFactory:
+    """`edited_image(edit, **answers)`: the rendered project of `answers`, changed by the
+    module-level function `edit(project)` (which names it in the cache), locked, built once."""
+
+    def make(edit: Callable[[Path], object], **answers: Any) -> BuiltImage:
+        key = {"edit": f"{edit.__module__}.{edit.__qualname__}", "answers": answers}
+        tag = image_tag(key)
+
+        def build(path: Path) -> None:
+            project = copy_project(rendered_project(**answers), path / "project")
+            edit(project)
+            run(["poetry", "lock"], cwd=project)
+            log = docker_build(project, tag)
+            (path / "build.log").write_text(log.stdout + log.stderr)
+
+        path = shared_cache.get("edited-image", key, build)
         return BuiltImage(tag, path / "project", (path / "build.log").read_text())
 
     return make

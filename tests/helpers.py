@@ -217,4 +217,11 @@ class ImageFactory(Protocol):
     def __call__(self, **answers: Any) -> BuiltImage: ...
 
 
+class EditedImageFactory(Protocol):
+    """A fixture that builds (or finds in the run's cache) the image of some answers after
+    `edit(project)` changed the rendered project (then `poetry lock`)."""
+
+    def __call__(self, edit: Callable[[Path], object], **answers: Any) -> BuiltImage: ...
+
+
 ProjectCopier = Callable[[Path], Path]

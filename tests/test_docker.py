@@ -2,7 +2,8 @@
 
 Each section is one property docs/dockerfile.md names and cites: `cached-dependencies`,
 `lean-runtime`, `apt-per-stage`, `non-root`, `exec-entrypoint`, `bytecode-as-answered`,
-`hash-checked`, `mirror-argument`, `secret-credentials`, `minimal-context`, `oci-labels`.
+`hash-checked`, `mirror-argument`, `secret-credentials`, `minimal-context`, `oci-labels`,
+`healthy-service`, `extras-installed`.
 
 Images are built once per variant and shared (`built_image`); tests that change a project build a
 private copy, reusing the engine's layer cache. Skipped without an engine unless REQUIRE_DOCKER=1.
@@ -10,12 +11,16 @@ private copy, reusing the engine's layer cache. Skipped without an engine unless
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
 import shutil
 import subprocess
+import time
 import tomllib
+import urllib.request
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +36,12 @@ from answer_sets import (
     cli_name,
     is_app,
 )
+from extensions.filters import health_probe
 from helpers import (
     DOCKER,
     PROJECT_NAME,
     BuiltImage,
+    EditedImageFactory,
     ImageFactory,
     ProjectFactory,
     copy_project,
@@ -484,3 +491,174 @@ def test_private_index_credentials_come_only_from_a_build_secret(
         archive.unlink()
     assert password not in history and username not in history
     shutil.rmtree(project)
+
+
+# healthy-service ---------------------------------------------------------------------------------
+
+SERVICE = "app-src+gunicorn+service+serve-args"
+SERVICE_PAGE = b"Hello from a real server.\n"
+# The console script runs gunicorn on the project's WSGI app: `my-tool serve --bind ...`.
+SERVICE_CLI = '''"""The command line: `serve [gunicorn options]` runs the WSGI app in gunicorn."""
+
+import sys
+
+from gunicorn.app.wsgiapp import run
+
+
+def main() -> None:
+    if sys.argv[1:2] != ["serve"]:
+        raise SystemExit("usage: serve [gunicorn options]")
+    sys.argv = ["gunicorn", *sys.argv[2:], f"{__package__}.web:app"]
+    run()
+'''
+# /health answers HEALTH_STATUS (200 unless the container sets it), / a page, the rest 404.
+SERVICE_APP = f'''"""A WSGI app: a page, a health endpoint and 404s."""
+
+import os
+
+
+def app(environ, start_response):
+    path = environ["PATH_INFO"]
+    if path == "/health":
+        status, body = os.environ.get("HEALTH_STATUS", "200 OK"), b"ok\\n"
+    elif path == "/":
+        status, body = "200 OK", {SERVICE_PAGE!r}
+    else:
+        status, body = "404 Not Found", b"not found\\n"
+    start_response(status, [("Content-Type", "text/plain")])
+    return [body]
+'''
+
+
+def write_service(project: Path) -> None:
+    """The stub CLI becomes a gunicorn server of a small WSGI app."""
+    package = project / "src" / PACKAGE_NAME
+    (package / "cli.py").write_text(SERVICE_CLI)
+    (package / "web.py").write_text(SERVICE_APP)
+
+
+@pytest.fixture
+def service_image(edited_image: EditedImageFactory) -> BuiltImage:
+    return edited_image(write_service, **answers(SERVICE))
+
+
+def health(container: str) -> dict[str, Any]:
+    state: dict[str, Any] = json.loads(
+        run([DOCKER, "inspect", "--format", "{{json .State.Health}}", container]).stdout
+    )
+    return state
+
+
+def wait_for_health(container: str, status: str, reason: str = "", timeout: float = 90) -> None:
+    """Until Docker reports `status` with `reason` in the latest probe's output (or fail)."""
+    deadline = time.monotonic() + timeout
+    state = health(container)
+    while time.monotonic() < deadline:
+        state = health(container)
+        latest = state["Log"][-1]["Output"] if state["Log"] else ""
+        if state["Status"] == status and reason in latest:
+            return
+        time.sleep(0.5)
+    logs = run([DOCKER, "logs", container], check=False)
+    raise AssertionError(
+        f"not {status} ({reason!r}) after {timeout} s: {state}\n{logs.stdout}{logs.stderr}"
+    )
+
+
+@contextlib.contextmanager
+def running(tag: str, *args: str, options: Sequence[str] = ()) -> Iterator[str]:
+    """A detached container of the image, removed afterwards."""
+    container = run([DOCKER, "run", "-d", *options, tag, *args]).stdout.strip()
+    try:
+        yield container
+    finally:
+        run([DOCKER, "rm", "-f", container], check=False)
+
+
+def test_service_image_declares_the_answers(service_image: BuiltImage) -> None:
+    given = answers(SERVICE)
+    config = inspect(service_image.tag)["Config"]
+    assert config["ExposedPorts"] == {f"{given['service_port']}/tcp": {}}
+    assert config["Entrypoint"] == [cli_name(given)]
+    assert config["Cmd"] == given["image_cmd"]
+    probe = health_probe(given["service_port"], given["healthcheck_path"])
+    second = 1_000_000_000
+    assert config["Healthcheck"] == {
+        "Test": ["CMD", *probe],
+        "Interval": 30 * second,
+        "Timeout": 5 * second,
+        "StartPeriod": 10 * second,
+        "Retries": 3,
+    }
+
+
+def test_service_is_healthy_and_answers_through_the_published_port(
+    service_image: BuiltImage,
+) -> None:
+    port = answers(SERVICE)["service_port"]
+    # Docker picks the host port; --health-interval changes the timing, not the image's check.
+    options = ["-p", f"127.0.0.1::{port}", "--health-interval", "1s"]
+    with running(service_image.tag, options=options) as container:
+        wait_for_health(container, "healthy")
+        address = run([DOCKER, "port", container, f"{port}/tcp"]).stdout.split()[0]
+        # No proxy from this machine's environment between the test and the published port.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(f"http://{address}/", timeout=10) as response:
+            assert (response.status, response.read()) == (200, SERVICE_PAGE)
+
+
+@pytest.mark.parametrize(
+    ("args", "environment", "reason"),
+    [
+        ((), ["-e", "HEALTH_STATUS=404 Not Found"], "HTTP Error 404"),
+        # Default arguments replaced: the server listens on another port than the probe's.
+        (("serve", "--bind", "0.0.0.0:9000"), [], "Connection refused"),
+    ],
+    ids=["error-status", "nothing-listens"],
+)
+def test_service_failing_its_health_check_is_reported_unhealthy(
+    service_image: BuiltImage, args: tuple[str, ...], environment: list[str], reason: str
+) -> None:
+    timing = ["--health-interval", "1s", "--health-start-period", "1ms", "--health-retries", "1"]
+    with running(service_image.tag, *args, options=[*timing, *environment]) as container:
+        wait_for_health(container, "unhealthy", reason)
+
+
+# extras-installed --------------------------------------------------------------------------------
+
+EXTRAS_VARIANTS = ["app-src+extras", "app-src+extras+hash-pip", "app-src+extras+hash-none"]
+# The extra holds a package for every platform and one for Windows only (its marker excludes it).
+EXTRA_REQUIREMENTS = ["six>=1.16", "colorama>=0.4; sys_platform == 'win32'"]
+
+
+def fill_extra(project: Path) -> None:
+    """The answered extra, declared empty by the template, gets its requirements."""
+    pyproject = project / "pyproject.toml"
+    [extra] = answers("app-src+extras")["extras"]
+    text = pyproject.read_text()
+    assert f"\n{extra} = []\n" in text
+    filled = f"{extra} = {json.dumps(EXTRA_REQUIREMENTS)}"
+    pyproject.write_text(text.replace(f"\n{extra} = []\n", f"\n{filled}\n"))
+
+
+@pytest.mark.parametrize("variant", EXTRAS_VARIANTS)
+def test_extras_are_installed_under_every_policy(
+    edited_image: EditedImageFactory, variant: str
+) -> None:
+    image = edited_image(fill_extra, **answers(variant))
+    lock = tomllib.loads((image.project / "poetry.lock").read_text())
+    assert {"six", "colorama"} <= {package["name"] for package in lock["package"]}
+    found = python_in(
+        image.tag,
+        "import importlib.util as u; print(u.find_spec('six') is not None, "
+        "u.find_spec('colorama') is not None)",
+    )
+    assert found == "True False\n"
+    assert python_in(image.tag, "import six; print(six.__name__)") == "six\n"
+
+
+def test_without_the_extras_answer_the_image_has_no_extra(built_image: ImageFactory) -> None:
+    image = built_image(**answers("app-src+requests"))
+    assert python_in(image.tag, "import importlib.util as u; print(u.find_spec('six'))") == (
+        "None\n"
+    )

@@ -8,6 +8,7 @@ same files build and run.
 
 from __future__ import annotations
 
+import ast
 import itertools
 import json
 import re
@@ -29,7 +30,15 @@ from dockerfile_syntax import stages
 from extensions.filters import python_image
 from helpers import ProjectFactory, run
 
-EXTRAS = ["apt", "apt-pinned", "private-index", "no-bytecode", "py310-bookworm"]
+EXTRAS = [
+    "apt",
+    "apt-pinned",
+    "private-index",
+    "no-bytecode",
+    "py310-bookworm",
+    "service+serve-args",
+    "extras",
+]
 
 
 def with_policy(name: str, policy: str) -> str:
@@ -45,6 +54,8 @@ VARIANTS = sorted(
             *(f"app-src+{extra}" for extra in EXTRAS),
             "deps-only+apt",
             "deps-only+private-index",
+            "deps-only+service+http-server",
+            "deps-only+extras",
         ],
         choices("hash_policy"),
     )
@@ -116,6 +127,10 @@ def test_strategy_matches_hash_policy(rendered_project: ProjectFactory, variant:
     assert ("--require-hashes" in dependencies) is (policy == "pip")
     assert ("--without-hashes" in dependencies) is (policy == "none")
     assert ("poetry export" in dependencies) is (policy != "poetry")
+    # Every policy installs the answered extras (the project wheel is --no-deps either way).
+    tool = "poetry install" if policy == "poetry" else "poetry export"
+    extras = "".join(f" --extras {extra}" for extra in answer(given, "extras"))
+    assert re.search(rf"{tool} --only main( --no-root --no-interaction)?{extras} --", dependencies)
     if is_app(given):
         assert "from poetry.core.masonry.api import build_wheel" in builder
         assert re.search(r"install .*--no-deps .*/tmp/dist/\*\.whl", builder)
@@ -137,13 +152,19 @@ def test_runtime_stage_user_entrypoint_labels(
     assert "COPY --from=builder /app/.venv /app/.venv" in runtime
     assert 'ENV PATH="/app/.venv/bin:$PATH"' in runtime
     # exec-entrypoint: JSON form, which receives signals and takes `docker run IMAGE ARGS`
-    # (json.loads refuses the shell form).
-    [entry] = [i for i in runtime if i.startswith(("ENTRYPOINT ", "CMD "))]
-    keyword, form = entry.split(" ", 1)
+    # (json.loads refuses the shell form); image_cmd is an app's default arguments, or the
+    # environment's command.
+    entry = [i.split(" ", 1) for i in runtime if i.startswith(("ENTRYPOINT ", "CMD "))]
+    forms = {keyword: json.loads(form) for keyword, form in entry}
+    assert len(forms) == len(entry)
+    image_cmd = answer(given, "image_cmd")
     if is_app(given):
-        assert (keyword, json.loads(form)) == ("ENTRYPOINT", [cli_name(given)])
+        assert forms == {
+            "ENTRYPOINT": [cli_name(given)],
+            **({"CMD": image_cmd} if image_cmd else {}),
+        }
     else:
-        assert (keyword, json.loads(form)) == ("CMD", ["python"])
+        assert forms == {"CMD": image_cmd or ["python"]}
     label = next(i for i in runtime if i.startswith("LABEL "))
     for key in ("title", "description", "source", "licenses", "version"):
         assert f"org.opencontainers.image.{key}=" in label
@@ -190,3 +211,33 @@ def test_dockerignore_is_an_allow_list(rendered_project: ProjectFactory, shape: 
         expected |= {"README.md", "LICENSE", f"{PACKAGE_NAME}/"}
     assert allowed == expected
     assert {"**/.env", "**/__pycache__"} <= set(lines)
+
+
+# service-healthcheck: a service exposes its port and checks its health with what the image has.
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_service_port_gives_expose_and_a_python_healthcheck(
+    rendered_project: ProjectFactory, variant: str
+) -> None:
+    given = answers(variant)
+    runtime = stages(dockerfile(rendered_project, variant))["runtime"]
+    exposed = [i for i in runtime if i.startswith("EXPOSE ")]
+    checks = [i for i in runtime if i.startswith("HEALTHCHECK ")]
+    port = answer(given, "service_port")
+    if not port:
+        assert exposed == checks == []
+        return
+    assert exposed == [f"EXPOSE {port}"]
+    [check] = checks
+    options, form = check.removeprefix("HEALTHCHECK ").split(" CMD ", 1)
+    assert options.split() == [
+        "--interval=30s", "--timeout=5s", "--start-period=10s", "--retries=3"
+    ]  # fmt: skip
+    python, flag, source = json.loads(form)
+    # The venv's interpreter, no curl or wget; the probe is valid Python fetching the answer.
+    assert (python, flag) == ("/app/.venv/bin/python", "-c")
+    urls = [
+        node.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+    assert urls == [f"http://127.0.0.1:{port}{answer(given, 'healthcheck_path')}"]

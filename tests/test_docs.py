@@ -40,6 +40,9 @@ DOCUMENTED = [
     "app-src+apt",
     "app-src+private-index",
     "app-src+private-index+hash-pip",
+    "app-src+service+serve-args",
+    "app-src+extras",
+    "app-src+extras+hash-pip",
 ]
 
 

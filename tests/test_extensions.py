@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import ast
+import http.server
+import json
+import os
 import subprocess
+import sys
+import threading
 import tomllib
 from pathlib import Path
 
@@ -226,3 +231,114 @@ def test_dockerfile_string_escapes_what_the_builder_would_expand() -> None:
 def test_display_width_counts_wide_characters_twice() -> None:
     assert filters.display_width("abc") == 3
     assert filters.display_width("山田") == 4
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["serve", "--bind", "0.0.0.0:8000"],
+        ['say "hi"', "back\\slash", "$HOME", "ünï 山田", "a  b"],
+        [],
+    ],
+)
+def test_exec_form_is_the_json_array_of_the_arguments(arguments: list[str]) -> None:
+    form = filters.exec_form(arguments)
+    assert json.loads(form) == arguments
+    assert form.startswith("[") and form.endswith("]") and "\n" not in form
+
+
+def test_health_probe_fetches_the_path_with_the_venvs_python() -> None:
+    python, flag, source = filters.health_probe(8000, "/status?full=1&x=$y")
+    assert (python, flag) == ("/app/.venv/bin/python", "-c")
+    # Valid Python whose one string literal is exactly the address the app serves.
+    strings = [
+        node.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+    assert strings == ["http://127.0.0.1:8000/status?full=1&x=$y"]
+    assert "ProxyHandler({})" in source and f"timeout={filters.HEALTH_PROBE_TIMEOUT}" in source
+
+
+@pytest.mark.parametrize(
+    ("port", "ok"),
+    [(0, True), (1, True), (8000, True), (65535, True), (-1, False), (65536, False), (True, False)],
+)
+def test_service_port_is_a_tcp_port_or_zero(port: object, ok: bool) -> None:
+    error = filters.service_port_error(port)
+    assert (error == "") is ok
+    assert ok or "from 1 to 65535" in error
+
+
+@pytest.mark.parametrize(
+    ("path", "ok"),
+    [
+        ("/", True),
+        ("/health", True),
+        ("/status?full=1&x=%20y", True),
+        ("/a:b@c;d=e,f+g*h!i$j(k)l~m", True),
+        ("health", False),
+        ("/a b", False),
+        ('/"x"', False),
+        ("/'x'", False),
+        ("/a\\b", False),
+        ("/a#frag", False),
+        ("/%zz", False),
+        ("/ünï", False),
+        ("/a\nb", False),
+        ("", False),
+    ],
+)
+def test_healthcheck_path_is_a_url_path(path: str, ok: bool) -> None:
+    error = filters.healthcheck_path_error(path)
+    assert (error == "") is ok
+    assert ok or "start with '/'" in error
+
+
+def test_image_cmd_is_a_list_of_single_line_strings() -> None:
+    assert filters.image_cmd_error([]) == ""
+    assert filters.image_cmd_error(["serve", "--bind", "0.0.0.0:8000", "ü $x"]) == ""
+    assert "YAML list of strings" in filters.image_cmd_error("serve --bind 0.0.0.0:8000")
+    assert "quote numbers" in filters.image_cmd_error(["--port", 8000])
+    assert "non-empty" in filters.image_cmd_error(["serve", ""])
+    assert "single line" in filters.image_cmd_error(["two\nlines"])
+    assert "spaces" in filters.image_cmd_error([" padded"])
+    assert filters.image_cmd_error(["a\\b", 'say "hi"', "a\\ b"]) == ""
+    for argument in ("ends\\", 'a\\"b'):
+        assert "backslash" in filters.image_cmd_error([argument]), argument
+
+
+def test_extras_are_distinct_pep685_names() -> None:
+    assert filters.extras_error([]) == ""
+    assert filters.extras_error(["postgres", "s3", "aws-v2"]) == ""
+    assert "e.g. 'postgres'" in filters.extras_error(["Postgres"])
+    assert "e.g. 'aws-v2'" in filters.extras_error(["aws_v2"])
+    assert "not a normalised extra name" in filters.extras_error(["a--b"])
+    assert "not a normalised extra name" in filters.extras_error(["-x"])
+    assert "not a normalised extra name" in filters.extras_error(["a b"])
+    assert "more than once" in filters.extras_error(["s3", "s3"])
+    assert "YAML list of strings" in filters.extras_error("postgres")
+
+
+def test_health_probe_fails_on_an_error_status_or_a_refused_connection() -> None:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/health" else 404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    def probe(port: int, path: str) -> int:
+        _, flag, source = filters.health_probe(port, path)
+        # A proxy in the environment must not see the probe.
+        env = {**os.environ, "http_proxy": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+        return subprocess.run([sys.executable, flag, source], env=env, check=False).returncode
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.server_address[1]
+        assert probe(port, "/health") == 0
+        assert probe(port, "/missing") != 0
+        server.shutdown()
+    assert probe(port, "/health") != 0

@@ -10,6 +10,7 @@ file, the Python constants, the README title).
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import tomllib
@@ -153,6 +154,100 @@ def test_any_answer_is_refused_or_reaches_every_file_intact(
         assert_project_is_sound(outcome, answers)
 
 
+def exec_forms(project: Path) -> dict[str, list[str]]:
+    """The rendered Dockerfile's runtime CMD and HEALTHCHECK commands, read from the raw lines
+    (a JSON array must survive exactly as written: no whitespace collapsed)."""
+    lines = (project / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    forms: dict[str, list[str]] = {}
+    for number, line in enumerate(lines):
+        if line.startswith("CMD "):
+            forms["CMD"] = json.loads(line.removeprefix("CMD "))
+        elif line.startswith("HEALTHCHECK "):
+            forms["HEALTHCHECK"] = json.loads(lines[number + 1].strip().removeprefix("CMD "))
+    return forms
+
+
+def probed_url(probe: list[str]) -> str:
+    """The one string literal of the health probe's Python source: the URL it fetches."""
+    [url] = [
+        node.value
+        for node in ast.walk(ast.parse(probe[2]))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+    return url
+
+
+@pytest.mark.parametrize("project_type", ["app", "deps-only"])
+@PROPERTY_SETTINGS
+@given(value=st.lists(ANY_TEXT, min_size=1, max_size=3))
+def test_any_image_cmd_is_refused_or_reaches_the_dockerfile_intact(
+    render_or_refuse: Render, project_type: str, value: list[str]
+) -> None:
+    answers: dict[str, Any] = {"image_cmd": value}
+    if project_type == "deps-only":
+        answers["project_type"] = project_type
+    outcome = render_or_refuse(answers)
+    if isinstance(outcome, str):
+        assert_refusal_explains(outcome, "image_cmd")
+        return
+    assert exec_forms(outcome)["CMD"] == value
+    if project_type == "app":
+        assert_project_is_sound(outcome, answers)
+    else:
+        run(["hadolint", "--no-color", outcome / "Dockerfile"])
+
+
+@PROPERTY_SETTINGS
+@given(value=st.one_of(ANY_TEXT, ANY_TEXT.map(lambda text: "/" + text)))
+def test_any_healthcheck_path_is_refused_or_reaches_every_file_intact(
+    render_or_refuse: Render, value: str
+) -> None:
+    answers = {"service_port": 8000, "healthcheck_path": value}
+    outcome = render_or_refuse(answers)
+    if isinstance(outcome, str):
+        assert_refusal_explains(outcome, "healthcheck_path")
+        return
+    assert_project_is_sound(outcome, answers)
+    assert_service_reads_back(outcome, answers)
+
+
+@PROPERTY_SETTINGS
+@given(
+    value=st.lists(
+        st.one_of(ANY_TEXT, st.from_regex(r"[a-z0-9][a-z0-9._-]{0,12}", fullmatch=True)),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_any_extras_are_refused_or_reach_every_file_intact(
+    render_or_refuse: Render, value: list[str]
+) -> None:
+    answers = {"extras": value}
+    outcome = render_or_refuse(answers)
+    if isinstance(outcome, str):
+        assert_refusal_explains(outcome, "extras")
+        return
+    assert_project_is_sound(outcome, answers)
+    metadata = tomllib.loads((outcome / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert metadata["optional-dependencies"] == {extra: [] for extra in value}
+    flags = "".join(f" --extras {extra}" for extra in value)
+    assert f"--no-interaction{flags} --compile" in (outcome / "Dockerfile").read_text()
+
+
+def assert_service_reads_back(project: Path, answers: dict[str, Any]) -> None:
+    """The health probe fetches exactly the answered URL; the README shows it in a code span."""
+    url = f"http://127.0.0.1:{answers['service_port']}{answers['healthcheck_path']}"
+    assert probed_url(exec_forms(project)["HEALTHCHECK"]) == url
+    readme = MarkdownIt().parse((project / "README.md").read_text(encoding="utf-8"))
+    spans = {
+        child.content
+        for token in readme
+        for child in token.children or []
+        if child.type == "code_inline"
+    }
+    assert url in spans
+
+
 # The cases the first release let through, each a class of its own.
 @pytest.mark.parametrize(
     "answers",
@@ -165,6 +260,8 @@ def test_any_answer_is_refused_or_reaches_every_file_intact(
         {"cli_name": "my.tool"},
         {"cli_name": "my..tool"},
         {"author_name": 'O\'Brien "Bob" \\ Ünïcödé'},
+        {"image_cmd": ['say "hi"', "$HOME", "back\\slash", "ünï  山田", "`id`", "#x", "]"]},
+        {"service_port": 8000, "healthcheck_path": "/a?b=$c&d=(e)*%20"},
     ],
     ids=lambda answers: next(iter(answers)),
 )
@@ -174,6 +271,10 @@ def test_known_hostile_answers_are_encoded(
     project = render_or_refuse(answers)
     assert isinstance(project, Path), project
     assert_project_is_sound(project, answers)
+    if "image_cmd" in answers:
+        assert exec_forms(project)["CMD"] == answers["image_cmd"]
+    if "healthcheck_path" in answers:
+        assert_service_reads_back(project, answers)
 
 
 @pytest.mark.parametrize(
@@ -195,6 +296,17 @@ def test_known_hostile_answers_are_encoded(
         ({"package_index_url": "https://example.com/<b>/simple/"}, "package_index_url", "ASCII"),
         ({"package_index_url": "https://exämple.com/simple/"}, "package_index_url", "ASCII"),
         ({"dependencies": ["six", "Six>=1"]}, "dependencies", "more than once"),
+        (
+            {"service_port": 8000, "healthcheck_path": '/");import os;("'},
+            "healthcheck_path",
+            "quotes",
+        ),
+        ({"service_port": 8000, "healthcheck_path": "/a b"}, "healthcheck_path", "spaces"),
+        ({"service_port": 8000, "healthcheck_path": "health"}, "healthcheck_path", "start with"),
+        ({"image_cmd": ["serve", "two\nlines"]}, "image_cmd", "single line"),
+        ({"image_cmd": ["echo", "ends\\"]}, "image_cmd", "backslash"),
+        ({"image_cmd": ["serve", 8000]}, "image_cmd", "quote numbers"),
+        ({"extras": ["pg; rm -rf /"]}, "extras", "PEP 685"),
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )

@@ -72,3 +72,18 @@ def test_deps_only_environment_imports_its_dependency_and_has_no_project(project
     assert poetry(project, "run", "python", "-c", "import six; print(six.__name__)") == "six\n"
     listed = poetry(project, "run", "python", "-m", "pip", "list", "--format=freeze")
     assert PROJECT_SLUG not in listed.lower()
+
+
+@pytest.mark.parametrize("variant", ["app-src+extras", "deps-only+extras"])
+def test_answered_extras_are_declared_empty_and_lock(
+    locked_project: ProjectFactory, variant: str
+) -> None:
+    # The copy task locked the project; the lock matches the declared (empty) extras.
+    project = locked_project(**answers(variant))
+    extras = answers(variant)["extras"]
+    declared = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    assert declared["optional-dependencies"] == {extra: [] for extra in extras}
+    poetry(project, "check", "--lock")
+    # The Dockerfile's flags for the exported policies are accepted with this lock.
+    flags = [flag for extra in extras for flag in ("--extras", extra)]
+    poetry(project, "export", "--only", "main", *flags, "--format", "requirements.txt")

@@ -201,14 +201,15 @@ def test_answers_file_records_every_question(copie: Any) -> None:
     # From the git checkout, as users render: the answers file records the template commit.
     project = copy(copie, from_git=True, project_type="deps-only", dependencies=["pandas"])
     answers = read_answers(project)
-    # Questions hidden by `when:` (the app's questions for deps-only; adoption's for a new
-    # project) are not asked, so not recorded.
+    # Questions hidden by `when:` (the app's questions for deps-only, healthcheck_path without a
+    # service_port, adoption's for a new project) are not asked, so not recorded.
     adoption_only = {"existing_files", "build_context"}
-    expected = set(ASKED) - {"layout", "cli_name", "cli_target", "publish_to_pypi"} - adoption_only
-    assert expected <= set(answers)
+    hidden = {"layout", "cli_name", "cli_target", "publish_to_pypi", "healthcheck_path"}
+    assert set(ASKED) - hidden - adoption_only <= set(answers)
+    assert not (hidden | adoption_only) & set(answers)
     assert answers["dependencies"] == ["pandas"]
     assert "_commit" in answers and "_src_path" in answers
-    app_answers = read_answers(copy(copie))
+    app_answers = read_answers(copy(copie, service_port=8000))
     assert set(ASKED) - adoption_only <= set(app_answers)
     assert not DERIVED & set(app_answers), "derived values must not be stored"
 
