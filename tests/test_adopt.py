@@ -259,17 +259,23 @@ def test_the_template_files_list_is_what_the_template_renders(tmp_path: Path) ->
     assert rendered - {".copier-answers.yml"} == set(TEMPLATE_FILES)
 
 
-def test_a_team_dockerfile_is_kept_without_the_templates_context_and_tools(tmp_path: Path) -> None:
-    project = tmp_path / "greeter"
-    shutil.copytree(FIXTURES / "greeter", project)
-    (project / "Dockerfile").write_text("FROM python:3.13-slim\nCOPY . /src\n")
+def adopt_in_place(project: Path, message: str) -> dict[str, bytes]:
+    """Commits the tree as the team's, adopts it with the defaults; the files afterwards."""
     git(project, "init", "--quiet", "--initial-branch=main")
-    commit(project, "The team's own Dockerfile, which sends the whole folder")
+    commit(project, message)
     before = files(project)
     result = copier(project, "copy", "--trust", "--defaults", str(template_snapshot()), ".")
     assert result.returncode == 0, result.stderr
     after = files(project)
-    assert {path: after[path] for path in before} == before
+    assert {path: after[path] for path in before} == before, "adoption changed the team's files"
+    return after
+
+
+def test_a_team_dockerfile_is_kept_without_the_templates_context_and_tools(tmp_path: Path) -> None:
+    project = tmp_path / "greeter"
+    shutil.copytree(FIXTURES / "greeter", project)
+    (project / "Dockerfile").write_text("FROM python:3.13-slim\nCOPY . /src\n")
+    after = adopt_in_place(project, "The team's own Dockerfile, which sends the whole folder")
     assert "Dockerfile" in read_answers(project)["existing_files"]
     # An allow-list .dockerignore would change what their Dockerfile's COPY sends.
     assert not [path for path in after if path == ".dockerignore" or path.startswith("build-tools")]
@@ -284,15 +290,9 @@ def test_a_package_mode_false_project_is_adopted_as_deps_only(tmp_path: Path) ->
     )
     (project / "tests").mkdir()
     (project / "tests" / "test_data.py").write_text("def test_data() -> None:\n    pass\n")
-    git(project, "init", "--quiet", "--initial-branch=main")
-    commit(project, "An environment, not a package")
-    before = files(project)
-    result = copier(project, "copy", "--trust", "--defaults", str(template_snapshot()), ".")
-    assert result.returncode == 0, result.stderr
-    after = files(project)
-    assert {path: after[path] for path in before} == before
+    after = adopt_in_place(project, "An environment, not a package")
     assert read_answers(project)["project_type"] == "deps-only"
-    assert not [path for path in set(after) - set(before) if path.endswith(".py")]
+    assert [path for path in after if path.endswith(".py")] == ["tests/test_data.py"]
     assert 'CMD ["python"]' in after["Dockerfile"].decode()
 
 
