@@ -330,6 +330,18 @@ def existing_package_error(package_name: str, layout: str, project: Any) -> str:
     )
 
 
+def existing_files_error(paths: Any) -> str:
+    if not isinstance(paths, list) or not all(isinstance(path, str) for path in paths):
+        return 'existing_files must be a YAML list of paths, e.g. ["Dockerfile", ".gitignore"].'
+    unknown = [path for path in paths if path not in TEMPLATE_FILES]
+    if unknown:
+        return (
+            f"existing_files entries {unknown} are not files the template writes; it accepts "
+            f"those of: {', '.join(TEMPLATE_FILES)}."
+        )
+    return ""
+
+
 def build_context_error(paths: Any) -> str:
     if not isinstance(paths, list) or not all(isinstance(path, str) for path in paths):
         return 'build_context must be a YAML list of paths, e.g. ["README.rst", "LICENSE", "src/"].'
@@ -358,6 +370,7 @@ GLOBALS = {
     "existing_extras_error": existing_extras_error,
     "existing_package_error": existing_package_error,
     "build_context_error": build_context_error,
+    "existing_files_error": existing_files_error,
 }
 
 

@@ -307,8 +307,10 @@ def test_a_package_mode_false_project_is_adopted_as_deps_only(tmp_path: Path) ->
         ({"python_version": "3.10"}, "Python bound (>=3.11) excludes Python 3.10"),
         ({"layout": "flat"}, "no package at greeter"),
         ({"extras": ["postgres"]}, "declares no extra postgres"),
+        ({"existing_files": ["src"]}, "are not files the template writes"),
+        ({"build_context": ["../secrets/"]}, "without `..`"),
     ],
-    ids=["script", "target", "python", "package", "extra"],
+    ids=["script", "target", "python", "package", "extra", "kept", "context"],
 )
 def test_an_answer_that_does_not_fit_the_project_is_refused(
     tmp_path: Path, answers: dict[str, Any], message: str
