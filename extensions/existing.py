@@ -53,6 +53,8 @@ DEFAULT_LICENSE_GLOBS = ("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*")
 _DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
 _OBJECT_REFERENCE = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
 # A build-context path: relative, no `..`, characters .dockerignore reads literally or as globs.
+# A .gitignore pattern the template mirrors: a path or glob, without spaces, escapes or `..`.
+_IGNORE_PATTERN = re.compile(r"^(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.\-/*?\[\]]+$")
 _CONTEXT_PATH = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.\-/*?\[\]]+$")
 
 
@@ -218,6 +220,33 @@ def kept_files(project: Any) -> list[str]:
     return [path for path in TEMPLATE_FILES if (root / path).exists()]
 
 
+def gitignore_patterns(project: Any) -> list[str]:
+    """The exclusion patterns of the project's own .gitignore (negations and comments left out:
+    mirrored into .dockerignore they would only widen the build context)."""
+    try:
+        lines = Path(str(project), ".gitignore").read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    patterns = [line.strip() for line in lines]
+    return list(
+        dict.fromkeys(
+            pattern
+            for pattern in patterns
+            if pattern and not pattern.startswith(("#", "!")) and _IGNORE_PATTERN.match(pattern)
+        )
+    )
+
+
+def dockerignore_pattern(pattern: str) -> str:
+    """A .gitignore pattern as .dockerignore reads it: .gitignore matches a pattern without an
+    inner slash at any depth, .dockerignore only from the root, hence `**/`; one with a slash is
+    anchored at the root in both. A trailing slash (directories only) has no .dockerignore form."""
+    body = pattern.rstrip("/")
+    if "/" in body:
+        return body.lstrip("/")
+    return f"**/{body}"
+
+
 def absent_files(project: Any, answers_file: Any, paths: Iterable[str]) -> list[str]:
     """Those of `paths` a generated project does not have: its team deleted them.
 
@@ -342,6 +371,18 @@ def existing_files_error(paths: Any) -> str:
     return ""
 
 
+def ignored_patterns_error(patterns: Any) -> str:
+    if not isinstance(patterns, list) or not all(isinstance(item, str) for item in patterns):
+        return 'ignored_patterns must be a YAML list of .gitignore patterns, e.g. ["*.sqlite3"].'
+    bad = [pattern for pattern in patterns if not _IGNORE_PATTERN.match(pattern)]
+    if bad:
+        return (
+            f"ignored_patterns entries {bad} are not accepted: .gitignore patterns of letters, "
+            "digits, _ . - / and the globs * ? [ ], without `..`, spaces or a leading !."
+        )
+    return ""
+
+
 def build_context_error(paths: Any) -> str:
     if not isinstance(paths, list) or not all(isinstance(path, str) for path in paths):
         return 'build_context must be a YAML list of paths, e.g. ["README.rst", "LICENSE", "src/"].'
@@ -362,6 +403,8 @@ GLOBALS = {
     "license_choice": license_choice,
     "existing_build_context": build_context,
     "kept_files": kept_files,
+    "gitignore_patterns": gitignore_patterns,
+    "ignored_patterns_error": ignored_patterns_error,
     "absent_files": absent_files,
     "existing_project_error": existing_project_error,
     "cli_target_error": cli_target_error,
@@ -380,3 +423,4 @@ class ExistingProject(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.globals.update(GLOBALS)
+        environment.filters["dockerignore_pattern"] = dockerignore_pattern

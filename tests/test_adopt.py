@@ -82,6 +82,14 @@ GREETER = Fixture(
         "description": "Greets people from the command line",
         "build_context": ["README.rst", "LICENSE.txt", "src/"],
         "existing_files": ["pyproject.toml", ".gitignore", ".github/workflows/ci.yml"],
+        # Its .gitignore's exclusions (not the `!keep.sqlite3` negation, not the comment).
+        "ignored_patterns": [
+            ".venv/",
+            "__pycache__/",
+            "dist/",
+            "*.sqlite3",
+            "/src/greeter/local_settings.py",
+        ],
         "use_pre_commit": False,
     },
 )
@@ -125,6 +133,9 @@ DBTOOL = Fixture(
     },
 )
 FIXTURE_LIST = [GREETER, SERVICE, DBTOOL]
+# Files the fixture's .gitignore ignores, planted inside the package before its image is built.
+IGNORED_FILES = {"greeter": ["src/greeter/data.sqlite3", "src/greeter/local_settings.py"]}
+IGNORED_MARKER = "ignored-by-git-7f3a"
 BY_NAME = {fixture.name: fixture for fixture in FIXTURE_LIST}
 
 
@@ -248,6 +259,19 @@ def test_the_dockerignore_allows_what_the_wheel_reads(adopted: Any) -> None:
     ]
 
 
+def test_the_dockerignore_mirrors_the_teams_gitignore(adopted: Any) -> None:
+    lines = (adopted("greeter").project / ".dockerignore").read_text().splitlines()
+    mirrored = lines[lines.index(next(line for line in lines if "own .gitignore" in line)) + 2 :]
+    # Unanchored patterns match at any depth in .gitignore, so they get `**/` here.
+    assert mirrored == [
+        "**/.venv",
+        "**/__pycache__",
+        "**/dist",
+        "**/*.sqlite3",
+        "src/greeter/local_settings.py",
+    ]
+
+
 def test_the_template_files_list_is_what_the_template_renders(tmp_path: Path) -> None:
     # Adoption keeps an existing file only if TEMPLATE_FILES names it: the list must be complete.
     project = render(tmp_path / "p", {"publish_to_pypi": True})
@@ -353,7 +377,11 @@ def adopted_image(shared_cache: SharedCache, adopted: Any, docker_engine: str) -
         tag = image_tag({"adopted": name})
 
         def build(path: Path) -> None:
-            log = docker_build(copy_project(adopted(name).project, path / "project"), tag)
+            project = copy_project(adopted(name).project, path / "project")
+            # The team's ignored files lie in the working tree, as they do on a developer's disk.
+            for ignored in IGNORED_FILES.get(name, ()):
+                (project / ignored).write_text(f"{IGNORED_MARKER} {ignored}\n")
+            log = docker_build(project, tag)
             (path / "build.log").write_text(log.stdout + log.stderr)
 
         shared_cache.get("adopted-image", {"fixture": name, "tag": tag}, build)
@@ -372,6 +400,9 @@ def test_the_adopted_cli_runs_its_own_entry_point(adopted_image: Any) -> None:
     code += "print(m['License-File'], m['Description-Content-Type'])"
     metadata = docker_run(tag, "-c", code, options=["--entrypoint", "python"])
     assert metadata == "LICENSE.txt text/x-rst\n"
+    # Files git ignores inside the package stayed out of the build context, so out of the wheel.
+    search = f"grep -rl {IGNORED_MARKER} /app || echo none"
+    assert docker_run(tag, "-c", search, options=["--entrypoint", "sh"]) == "none\n"
 
 
 def wait_for_health(container: str, timeout: float = 90) -> str:
