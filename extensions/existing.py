@@ -22,12 +22,10 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 PYPROJECT = "pyproject.toml"
-# The license choices of copier.yml.
-LICENSES: tuple[str, ...] = tuple(
-    yaml.safe_load((Path(__file__).resolve().parents[1] / "copier.yml").read_text())["license"][
-        "choices"
-    ]
-)
+# The license and Python version choices of copier.yml.
+_QUESTIONS = yaml.safe_load((Path(__file__).resolve().parents[1] / "copier.yml").read_text())
+LICENSES: tuple[str, ...] = tuple(_QUESTIONS["license"]["choices"])
+PYTHON_VERSIONS: tuple[str, ...] = tuple(_QUESTIONS["python_version"]["choices"])
 # What the template renders at fixed paths (every file but the package, the tests and the
 # answers file). Adoption keeps each one the project already has; tests/test_adopt.py checks
 # this list against what the template renders.
@@ -173,13 +171,13 @@ def python_specifier(constraint: str) -> SpecifierSet | None:
         return None
 
 
-def supported_python(project: Any, versions: Iterable[str], preferred: str) -> str:
+def supported_python(project: Any, preferred: str) -> str:
     """The image's Python for an existing project: `preferred` if its bound allows it, else the
-    newest of `versions` it allows (else `preferred`, and the validator explains)."""
+    newest python_version choice it allows (else `preferred`, and the validator explains)."""
     specifier = python_specifier(facts(project)["requires_python"])
     if specifier is None or specifier.contains(f"{preferred}.0"):
         return preferred
-    allowed = [version for version in versions if specifier.contains(f"{version}.0")]
+    allowed = [version for version in PYTHON_VERSIONS if specifier.contains(f"{version}.0")]
     return allowed[-1] if allowed else preferred
 
 

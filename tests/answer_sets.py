@@ -48,7 +48,10 @@ def default(question: str) -> Any:
     context = {"existing_project": False, "_copier_conf": {"dst_path": "/nonexistent"}}
     rendered = _JINJA.from_string(value).render(context)
     assert rendered.strip(), f"{question}'s default depends on other answers"
-    return yaml.safe_load(rendered)
+    # As Copier casts it: a str question keeps the text ("3.13" is not a float).
+    return (
+        rendered.strip() if QUESTIONS[question].get("type") == "str" else yaml.safe_load(rendered)
+    )
 
 
 PYTHON_VERSIONS: list[str] = choices("python_version")

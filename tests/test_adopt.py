@@ -308,14 +308,16 @@ def test_a_team_dockerfile_is_kept_without_the_templates_context_and_tools(tmp_p
 def test_a_package_mode_false_project_is_adopted_as_deps_only(tmp_path: Path) -> None:
     project = tmp_path / "analysis"
     project.mkdir()
+    # A bound that excludes the template's default Python: the image takes the newest it allows.
     (project / "pyproject.toml").write_text(
-        '[project]\nname = "analysis"\nrequires-python = ">=3.12"\ndependencies = ["six>=1.16"]\n'
-        "\n[tool.poetry]\npackage-mode = false\n"
+        '[project]\nname = "analysis"\nrequires-python = ">=3.11,<3.13"\n'
+        'dependencies = ["six>=1.16"]\n\n[tool.poetry]\npackage-mode = false\n'
     )
     (project / "tests").mkdir()
     (project / "tests" / "test_data.py").write_text("def test_data() -> None:\n    pass\n")
     after = adopt_in_place(project, "An environment, not a package")
     assert read_answers(project)["project_type"] == "deps-only"
+    assert read_answers(project)["python_version"] == "3.12"
     assert [path for path in after if path.endswith(".py")] == ["tests/test_data.py"]
     assert 'CMD ["python"]' in after["Dockerfile"].decode()
 
