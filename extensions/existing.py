@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -357,40 +357,41 @@ def existing_package_error(package_name: str, layout: str, project: Any) -> str:
     )
 
 
-def existing_files_error(paths: Any) -> str:
-    if not isinstance(paths, list) or not all(isinstance(path, str) for path in paths):
-        return 'existing_files must be a YAML list of paths, e.g. ["Dockerfile", ".gitignore"].'
-    unknown = [path for path in paths if path not in TEMPLATE_FILES]
-    if unknown:
-        return (
-            f"existing_files entries {unknown} are not files the template writes; it accepts "
-            f"those of: {', '.join(TEMPLATE_FILES)}."
-        )
+def _path_list_error(
+    value: Any, name: str, example: str, accepted: Callable[[str], bool], what: str
+) -> str:
+    """A YAML list of strings each `accepted`, or a sentence naming the others and `what` fits."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return f"{name} must be a YAML list of paths, e.g. {example}."
+    refused = [item for item in value if not accepted(item)]
+    if refused:
+        return f"{name} entries {refused} are not accepted: {what}."
     return ""
+
+
+def existing_files_error(paths: Any) -> str:
+    return _path_list_error(
+        paths, "existing_files", '["Dockerfile", ".gitignore"]', TEMPLATE_FILES.__contains__,
+        f"it names files the template writes, among: {', '.join(TEMPLATE_FILES)}",
+    )  # fmt: skip
 
 
 def ignored_patterns_error(patterns: Any) -> str:
-    if not isinstance(patterns, list) or not all(isinstance(item, str) for item in patterns):
-        return 'ignored_patterns must be a YAML list of .gitignore patterns, e.g. ["*.sqlite3"].'
-    bad = [pattern for pattern in patterns if not _IGNORE_PATTERN.match(pattern)]
-    if bad:
-        return (
-            f"ignored_patterns entries {bad} are not accepted: .gitignore patterns of letters, "
-            "digits, _ . - / and the globs * ? [ ], without `..`, spaces or a leading !."
-        )
-    return ""
+    return _path_list_error(
+        patterns, "ignored_patterns", '["*.sqlite3"]',
+        lambda item: bool(_IGNORE_PATTERN.match(item)),
+        ".gitignore exclusions of letters, digits, _ . - / and the globs * ? [ ], without `..`, "
+        "spaces or a leading !",
+    )  # fmt: skip
 
 
 def build_context_error(paths: Any) -> str:
-    if not isinstance(paths, list) or not all(isinstance(path, str) for path in paths):
-        return 'build_context must be a YAML list of paths, e.g. ["README.rst", "LICENSE", "src/"].'
-    bad = [path for path in paths if not _CONTEXT_PATH.match(path)]
-    if bad:
-        return (
-            f"build_context entries {bad} are not accepted: relative paths (a folder ends "
-            "with /) of letters, digits, _ . - / and the globs * ? [ ], without `..`."
-        )
-    return ""
+    return _path_list_error(
+        paths, "build_context", '["README.rst", "LICENSE", "src/"]',
+        lambda item: bool(_CONTEXT_PATH.match(item)),
+        "relative paths (a folder ends with /) of letters, digits, _ . - / and the globs "
+        "* ? [ ], without `..`",
+    )  # fmt: skip
 
 
 GLOBALS = {

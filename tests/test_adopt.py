@@ -333,7 +333,7 @@ def test_a_package_mode_false_project_is_adopted_as_deps_only(tmp_path: Path) ->
         ({"python_version": "3.10"}, "Python bound (>=3.11) excludes Python 3.10"),
         ({"layout": "flat"}, "no package at greeter"),
         ({"extras": ["postgres"]}, "declares no extra postgres"),
-        ({"existing_files": ["src"]}, "are not files the template writes"),
+        ({"existing_files": ["src"]}, "it names files the template writes"),
         ({"build_context": ["../secrets/"]}, "without `..`"),
     ],
     ids=["script", "target", "python", "package", "extra", "kept", "context"],
