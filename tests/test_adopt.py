@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Mapping
@@ -26,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_update import commit, git, history
+from test_update import commit, copier, git, history, tree
 
 from extensions.existing import TEMPLATE_FILES
 from helpers import (
@@ -41,7 +39,6 @@ from helpers import (
     render,
     run,
     template_snapshot,
-    tool_env,
 )
 from test_ci_files import (
     Runner,
@@ -139,26 +136,6 @@ IGNORED_MARKER = "ignored-by-git-7f3a"
 BY_NAME = {fixture.name: fixture for fixture in FIXTURE_LIST}
 
 
-def files(project: Path) -> dict[str, bytes]:
-    """Every file of the project but git's own, with its bytes."""
-    return {
-        str(path.relative_to(project)): path.read_bytes()
-        for path in sorted(project.rglob("*"))
-        if path.is_file() and ".git" not in path.relative_to(project).parts
-    }
-
-
-def copier(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Copier as a user runs it in the project: no TTY (stdin closed), `--trust`."""
-    return run(
-        [sys.executable, "-m", "copier", *args],
-        cwd=project,
-        env=tool_env(),
-        input="",
-        check=False,
-    )
-
-
 def data_options(answers: Mapping[str, Any]) -> list[str]:
     return [
         arg
@@ -184,10 +161,11 @@ class Adopted:
 
 def adopt(fixture: Fixture, dest: Path, source: str, *options: str) -> Adopted:
     project = existing_repository(fixture, dest)
-    before = files(project)
+    before = tree(project)
     result = copier(
-        project, "copy", "--trust", "--defaults", *options, *data_options(fixture.data), source, "."
-    )
+        "copy", "--trust", "--defaults", *options, *data_options(fixture.data), source, ".",
+        cwd=project, check=False,
+    )  # fmt: skip
     assert result.returncode == 0, f"adoption failed:\n{result.stdout}\n{result.stderr}"
     return Adopted(project, before, result.stdout + result.stderr)
 
@@ -223,7 +201,7 @@ def adopted(shared_cache: SharedCache) -> Any:
 @pytest.mark.parametrize("name", BY_NAME)
 def test_adoption_keeps_every_existing_file_byte_identical(adopted: Any, name: str) -> None:
     result = adopted(name)
-    after = files(result.project)
+    after = tree(result.project)
     changed = [path for path, data in result.before.items() if after.get(path) != data]
     assert not changed, f"adoption changed or removed the team's files: {changed}"
     added = set(after) - set(result.before)
@@ -287,10 +265,12 @@ def adopt_in_place(project: Path, message: str) -> dict[str, bytes]:
     """Commits the tree as the team's, adopts it with the defaults; the files afterwards."""
     git(project, "init", "--quiet", "--initial-branch=main")
     commit(project, message)
-    before = files(project)
-    result = copier(project, "copy", "--trust", "--defaults", str(template_snapshot()), ".")
+    before = tree(project)
+    result = copier(
+        "copy", "--trust", "--defaults", str(template_snapshot()), ".", cwd=project, check=False
+    )
     assert result.returncode == 0, result.stderr
-    after = files(project)
+    after = tree(project)
     assert {path: after[path] for path in before} == before, "adoption changed the team's files"
     return after
 
@@ -342,19 +322,14 @@ def test_an_answer_that_does_not_fit_the_project_is_refused(
     tmp_path: Path, answers: dict[str, Any], message: str
 ) -> None:
     project = existing_repository(GREETER, tmp_path / "greeter")
-    before = files(project)
+    before = tree(project)
     result = copier(
-        project,
-        "copy",
-        "--trust",
-        "--defaults",
-        *data_options(answers),
-        str(template_snapshot()),
-        ".",
-    )
+        "copy", "--trust", "--defaults", *data_options(answers), str(template_snapshot()), ".",
+        cwd=project, check=False,
+    )  # fmt: skip
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
-    assert files(project) == before, "a refused adoption wrote files"
+    assert tree(project) == before, "a refused adoption wrote files"
 
 
 def test_a_folder_without_pyproject_cannot_be_adopted(tmp_path: Path) -> None:
@@ -362,8 +337,9 @@ def test_a_folder_without_pyproject_cannot_be_adopted(tmp_path: Path) -> None:
     project.mkdir()
     (project / "notes.txt").write_text("not a Poetry project\n")
     result = copier(
-        project, "copy", "--trust", "--defaults", "--data", f"project_name={PROJECT_NAME}",
+        "copy", "--trust", "--defaults", "--data", f"project_name={PROJECT_NAME}",
         "--data", "existing_project=true", str(template_snapshot()), ".",
+        cwd=project, check=False,
     )  # fmt: skip
     assert result.returncode != 0
     assert "has no pyproject.toml" in result.stdout + result.stderr
@@ -467,12 +443,14 @@ def test_an_update_of_an_adopted_project_keeps_the_teams_files_quietly(
     result = adopt(BY_NAME[name], tmp_path / name, str(history), "--vcs-ref", "0.1.0")
     git(result.project, "add", "--all")
     commit(result.project, "Adopt the template")
-    adopted_files = files(result.project)
-    update = copier(result.project, "update", "--trust", "--defaults", "--vcs-ref", "0.2.0")
+    adopted_files = tree(result.project)
+    update = copier(
+        "update", "--trust", "--defaults", "--vcs-ref", "0.2.0", cwd=result.project, check=False
+    )
     output = update.stdout + update.stderr
     assert update.returncode == 0, output
     assert "Warning" not in result.output and "deprecated" not in result.output, result.output
-    after = files(result.project)
+    after = tree(result.project)
     changed = {path for path, data in adopted_files.items() if after.get(path) != data}
     # Only the template's own files take the template's change; the team's are as they were.
     assert changed == {"Dockerfile", ".copier-answers.yml"}, changed

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_update import commit, env, generate, git, history, replace_once
+from test_update import commit, env, generate, git, history, replace_once, tree
 
 from helpers import run
 
@@ -40,12 +40,6 @@ def user_project(history: Path, dest: Path) -> Path:
     (dest / "tests" / "test_extra.py").write_text(EXTRA_TEST)
     commit(dest, "The team's code")
     return dest
-
-
-def tree(project: Path) -> dict[str, bytes]:
-    """Every file of the work tree (untracked ones included), with its bytes."""
-    listed = git(project, "ls-files", "--cached", "--others", "-z").split("\0")
-    return {name: (project / name).read_bytes() for name in filter(None, listed)}
 
 
 def copier_update(project: Path, *data: str) -> tuple[int, str]:

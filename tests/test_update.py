@@ -21,10 +21,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import jinja2
 import pytest
 import yaml
 
 from dockerfile_syntax import instructions
+from extensions.existing import ExistingProject
 from helpers import (
     GIT_IDENTITY,
     TEMPLATE,
@@ -61,8 +63,17 @@ def commit(repo: Path, message: str) -> None:
     git(repo, "commit", "--quiet", "--message", message)
 
 
-def copier(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return run([sys.executable, "-m", "copier", *args], cwd=cwd, env=env())
+def copier(
+    *args: str, cwd: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Copier as a user runs it: the CLI, stdin closed (no TTY), the tests' git identity."""
+    return run([sys.executable, "-m", "copier", *args], cwd=cwd, env=env(), input="", check=check)
+
+
+def tree(project: Path) -> dict[str, bytes]:
+    """Every file of the work tree (untracked ones included), with its bytes."""
+    listed = git(project, "ls-files", "--cached", "--others", "-z").split("\0")
+    return {name: (project / name).read_bytes() for name in filter(None, listed)}
 
 
 def replace_once(path: Path, old: str, new: str) -> None:
@@ -271,6 +282,27 @@ def test_user_owned_files_are_skipped_even_when_the_template_changes_them(
     update(project, "0.2.0", "hash_policy=pip")
     assert (project / "README.md").read_text() == "# Our own README\n"
     assert "README.md" not in changed_files(project)
+
+
+def test_every_user_owned_file_stays_deleted_once_deleted(tmp_path: Path) -> None:
+    # copier.yml names the user-owned files twice: in _skip_if_exists, and in the _exclude entry
+    # that keeps a deleted one deleted on update. Both must list the same files.
+    spec = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    (tmp_path / ".copier-answers.yml").write_text("{}\n")  # a project with nothing of its own
+    jinja = jinja2.Environment(extensions=[ExistingProject])
+    context = {
+        "package_dir": "src/pkg",
+        "_copier_operation": "update",
+        "_copier_conf": {"dst_path": tmp_path, "answers_file": ".copier-answers.yml"},
+    }
+    skipped = {jinja.from_string(pattern).render(context) for pattern in spec["_skip_if_exists"]}
+    excluded = {
+        line
+        for entry in spec["_exclude"]
+        if "absent_files" in entry
+        for line in jinja.from_string(entry).render(context).splitlines()
+    }
+    assert excluded == skipped
 
 
 @pytest.mark.slow
