@@ -35,7 +35,7 @@ from filelock import FileLock
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE.parent
 sys.path.insert(0, str(TEMPLATE / "tests"))
-from helpers import BUILD_LOCK, DOCKER, pypi_simple_url  # noqa: E402
+from helpers import BUILD_LOCK, DOCKER, pypi_simple_url, uv_image  # noqa: E402
 
 ALTERNATIVES = HERE / "alternatives"
 RESULTS = HERE / "results"
@@ -44,8 +44,9 @@ README = TEMPLATE / "README.md"
 BASE_IMAGE = "python:3.13-slim-trixie"
 PYTHON_VERSION = "3.13"
 TAG_PREFIX = "bench"
-# The stand-in for uv's builder image, built once per run outside the timing.
-UV_IMAGE = f"{TAG_PREFIX}-uv-image"
+# The stand-in for the uv way's builder image (uv's Python image), built once per run outside the
+# timing; the template's Dockerfile takes uv from helpers.uv_image(), the stand-in for uv's image.
+UV_BUILDER_IMAGE = f"{TAG_PREFIX}-uv-image"
 MB = 1_000_000
 
 # The template's image stays at its floor (the locked packages in a bare venv).
@@ -346,7 +347,7 @@ def uv_lock(project: Path) -> None:
     run(
         [
             DOCKER, "run", "--rm", "-v", f"{project}:/project", "-w", "/project",
-            "-e", "UV_PYTHON_DOWNLOADS=never", UV_IMAGE,
+            "-e", "UV_PYTHON_DOWNLOADS=never", UV_BUILDER_IMAGE,
             "uv", "lock", "--quiet", "--default-index", mirror_url(),
         ]
     )  # fmt: skip
@@ -410,7 +411,8 @@ def build_args(project: Project, dockerfile: Path) -> list[str]:
         "PYPI_MIRROR_URL": mirror_url(),
         "APT_BUILD_PACKAGES": " ".join(workload.apt_build_packages),
         "APT_RUNTIME_PACKAGES": " ".join(workload.apt_runtime_packages),
-        "UV_IMAGE": UV_IMAGE,
+        "UV_BUILDER_IMAGE": UV_BUILDER_IMAGE,
+        "UV_IMAGE": uv_image(),
     }
     # Exporting the pins runs Poetry: only for the Dockerfiles that take them.
     if "LOCKED_REQUIREMENTS" in dockerfile.read_text():
@@ -437,10 +439,11 @@ def build(
     return timed_build(command)
 
 
-def build_uv_image() -> None:
-    """The stand-in for ghcr.io/astral-sh/uv, built before (and outside) any timing."""
+def build_uv_images() -> None:
+    """The stand-ins for uv's images, built before (and outside) any timing."""
+    uv_image()
     command: list[str | Path] = [
-        DOCKER, "build", "-f", ALTERNATIVES / "uv-image.Dockerfile", "-t", UV_IMAGE,
+        DOCKER, "build", "-f", ALTERNATIVES / "uv-image.Dockerfile", "-t", UV_BUILDER_IMAGE,
         "--build-arg", f"PYPI_MIRROR_URL={mirror_url()}",
         "--build-arg", f"UV_VERSION={uv_version()}", ALTERNATIVES,
     ]  # fmt: skip
@@ -780,8 +783,8 @@ def main(argv: Sequence[str]) -> int:
     report = Report(stamp(args.runs), args.runs, {}, {})
     met = False
     try:
-        log("building the uv way's builder image (not timed)")
-        build_uv_image()
+        log("building the stand-ins for uv's images (not timed)")
+        build_uv_images()
         for workload in selected:
             log(f"workload {workload.key}: rendering and locking")
             project = prepare(workload)

@@ -36,7 +36,6 @@ TEMPLATE_FILES = (
     ".gitignore",
     ".dockerignore",
     "Dockerfile",
-    "build-tools/uv.txt",
     "build-tools/poetry.txt",
     ".pre-commit-config.yaml",
     ".github/renovate.json",

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,18 +174,71 @@ def pypi_simple_url() -> str:
     return url
 
 
+def template_default(question: str) -> str:
+    """A question's default in copier.yml, as written there."""
+    questions: dict[str, Any] = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    return str(questions[question]["default"])
+
+
+# Wheel platform tag -> Docker platform of the uv stand-ins.
+UV_WHEEL_PLATFORMS = {"amd64": "manylinux_2_17_x86_64", "arm64": "manylinux_2_17_aarch64"}
+
+
+def uv_image(architecture: str = "amd64") -> str:
+    """The local stand-in for the Dockerfile's UV_IMAGE (ghcr.io/astral-sh/uv), built once.
+
+    No container registry is reachable here. Like the official image, the stand-in is FROM scratch
+    with `/uv` and `/uvx`, taken from the same uv release's wheel on PyPI (through the simple index
+    every download here uses); building it runs nothing, so the arm64 one needs no emulation.
+    """
+    version = template_default("uv_version")
+    tag = f"cpd-uv-stand-in:{version}-{architecture}"
+    with FileLock(str(BUILD_LOCK)):
+        if run([DOCKER, "image", "inspect", tag], check=False).returncode == 0:
+            return tag
+        with tempfile.TemporaryDirectory() as tmp:
+            context = Path(tmp)
+            run(
+                [
+                    "python", "-m", "pip", "download", "--quiet", "--no-deps",
+                    "--only-binary=:all:", "--platform", UV_WHEEL_PLATFORMS[architecture],
+                    "--python-version", "3.13", "--index-url", pypi_simple_url(),
+                    "--dest", context, f"uv=={version}",
+                ]
+            )  # fmt: skip
+            [wheel] = context.glob("uv-*.whl")
+            with zipfile.ZipFile(wheel) as archive:
+                for name in archive.namelist():
+                    if name.endswith(("/scripts/uv", "/scripts/uvx")):
+                        binary = context / name.rsplit("/", 1)[1]
+                        binary.write_bytes(archive.read(name))
+                        binary.chmod(0o755)
+            (context / "Dockerfile").write_text("FROM scratch\nCOPY uv uvx /\n")
+            (context / ".dockerignore").write_text("*\n!uv\n!uvx\n")
+            platform = f"linux/{architecture}"
+            run(
+                [DOCKER, "build", "--quiet", "--platform", platform, "-t", tag, context],
+                env=tool_env(DOCKER_BUILDKIT="1"),
+            )
+    return tag
+
+
 def docker_build(
     context: Path, tag: str, *args: str, check: bool = True, target: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """`docker build` with BuildKit, plain progress (parsed by tests) and the PyPI mirror ARG.
+    """`docker build` with BuildKit, plain progress (parsed by tests) and two machine arguments.
 
     Poetry cannot use PyPI's JSON API on these machines, so every build resolves through the
     simple index by the Dockerfile's own PYPI_MIRROR_URL argument, exactly as a user behind a
-    mirror would build.
+    mirror would build. No registry is reachable either: UV_IMAGE names the local stand-in for
+    uv's image, as a user's registry mirror would serve it.
     """
     command = [DOCKER, "build", "--progress=plain", "-t", tag]
     if not any(arg.startswith("PYPI_MIRROR_URL=") for arg in args):
         command += ["--build-arg", f"PYPI_MIRROR_URL={pypi_simple_url()}"]
+    if not any(arg.startswith("UV_IMAGE=") for arg in args):
+        architecture = "arm64" if "linux/arm64" in args else "amd64"
+        command += ["--build-arg", f"UV_IMAGE={uv_image(architecture)}"]
     if target:
         command += ["--target", target]
     # Engine 20.10's BuildKit panics ("failed to get edge") when parallel builds share steps.

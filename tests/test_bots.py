@@ -16,13 +16,12 @@ from typing import Any
 import pytest
 
 from extensions.filters import python_image
-from helpers import SharedCache, read_answers, run, tool_env
+from helpers import SharedCache, read_answers, run, template_default, tool_env
 
 RENOVATE_VERSION = "44.121.2"
 # Renovate 44 requires Node ^24.11 (`npm view renovate engines`); this machine's Node is 20.
 NODE_VERSION = "24.22.3"
 POETRY_TOOLS = "build-tools/poetry.txt"
-UV_TOOLS = "build-tools/uv.txt"
 CONFIG = Path(".github/renovate.json")
 
 
@@ -102,21 +101,22 @@ def test_renovate_extracts_base_image_poetry_pins_lock_and_actions(
     recorded = read_answers(project)
     files = extract(renovate, project, project.parent / "renovate-report.json")
 
-    # The base image, through `ARG PYTHON_IMAGE=...` and `FROM ${PYTHON_IMAGE}`.
+    # The base image, through `ARG PYTHON_IMAGE=...` and `FROM ${PYTHON_IMAGE}`, and uv's image
+    # with its digest, through `ARG UV_IMAGE=...` (docker:pinDigests keeps the digest current).
     image, tag = python_image(recorded["python_version"], recorded["debian_release"]).split(":")
-    base = deps(files, "dockerfile", "Dockerfile")
-    assert {(d["depName"], d["currentValue"], d["datasource"]) for d in base} == {
-        (image, tag, "docker")
+    images = {d["depName"]: d for d in deps(files, "dockerfile", "Dockerfile")}
+    assert {(d["depName"], d["currentValue"], d["datasource"]) for d in images.values()} == {
+        (image, tag, "docker"),
+        ("ghcr.io/astral-sh/uv", template_default("uv_version"), "docker"),
     }
+    assert images["ghcr.io/astral-sh/uv"]["currentDigest"] == template_default("uv_image_digest")
 
     # Poetry (and its plugins) wherever they are pinned: the image builder's hash-pinned tools
-    # (build-tools/*.txt, read by the pip_requirements manager) and the workflows.
+    # (build-tools/poetry.txt, read by the pip_requirements manager) and the workflows.
     poetry = recorded["poetry_version"]
     tools = {d["depName"]: d["currentValue"] for d in deps(files, "pip_requirements", POETRY_TOOLS)}
     assert tools["poetry"] == f"=={poetry}"
     assert {"poetry-plugin-export", "poetry-plugin-pypi-mirror"} <= set(tools)
-    installer = deps(files, "pip_requirements", UV_TOOLS)
-    assert [d["depName"] for d in installer] == ["uv"]
     assert all(d["datasource"] == "pypi" for d in deps(files, "pip_requirements", POETRY_TOOLS))
     for workflow in ("ci.yml", "audit.yml"):
         pinned = deps(files, "regex", f".github/workflows/{workflow}")

@@ -1,8 +1,10 @@
-"""The image builder's own tools (uv, Poetry and its plugins) come from hash-pinned requirements.
+"""The image builder's own tools are pinned by hash: uv by its image's digest, Poetry and its
+plugins by hash-pinned requirements.
 
-The template keeps them in includes/build-tools/ (`./dev build-tools` regenerates them from
-copier.yml's versions) and renders them as the project's build-tools/*.txt, so `copier update`
-refreshes them. A tampered hash must stop the build with the installer's own hash error.
+The template keeps the requirements in includes/build-tools/ (`./dev build-tools` regenerates
+them from copier.yml's versions) and renders them as the project's build-tools/poetry.txt, so
+`copier update` refreshes them, as it does the uv image's version and digest. A tampered hash must
+stop the build with the installer's own hash error.
 """
 
 from __future__ import annotations
@@ -12,18 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from packaging.requirements import Requirement
 
 from dockerfile_syntax import stages
-from helpers import TEMPLATE, copy_project, docker_build, image_tag, render
+from helpers import copy_project, docker_build, image_tag, render
+from helpers import template_default as default
 
-QUESTIONS: dict[str, Any] = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
 HASH = re.compile(r"--hash=sha256:[0-9a-f]{64}")
-
-
-def default(question: str) -> str:
-    return str(QUESTIONS[question]["default"])
 
 
 def requirements(text: str) -> dict[str, list[str]]:
@@ -38,7 +35,7 @@ def requirements(text: str) -> dict[str, list[str]]:
 
 
 def tools_step(project: Path) -> str:
-    [step] = [i for i in stages((project / "Dockerfile").read_text())["builder"] if "uv.txt" in i]
+    [step] = [i for i in stages((project / "Dockerfile").read_text())["tools"] if "RUN " in i]
     return step
 
 
@@ -54,13 +51,25 @@ def test_every_build_tool_is_pinned_by_hash_at_the_template_versions(tmp_path: P
     for line, hashes in tools.items():
         assert str(Requirement(line).specifier).startswith("=="), line
         assert hashes, f"{line} has no hash"
-    uv = requirements((project / "build-tools" / "uv.txt").read_text())
-    assert list(uv) == [f"uv=={default('uv_version')}"]
-    # One wheel per platform: x86-64 and arm64 builders both find theirs.
-    assert len(next(iter(uv.values()))) >= 2
     step = tools_step(project)
-    assert "pip install" in step and "--require-hashes" in step.split("&&")[0]
     assert re.search(r"uv pip install .*--require-hashes .*-r /tmp/build-tools/poetry.txt", step)
+
+
+def test_uv_comes_from_its_image_pinned_by_version_and_digest(tmp_path: Path) -> None:
+    project = render(tmp_path / "project", {})
+    dockerfile = (project / "Dockerfile").read_text()
+    [image] = re.findall(r"^ARG UV_IMAGE=(\S+)$", dockerfile, re.MULTILINE)
+    assert image == f"ghcr.io/astral-sh/uv:{default('uv_version')}@{default('uv_image_digest')}"
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", default("uv_image_digest"))
+    assert "FROM ${UV_IMAGE} AS uv" in dockerfile.splitlines()
+    # Bind-mounted where it runs, never copied: no layer of the builder holds uv.
+    for instructions in stages(dockerfile).values():
+        for instruction in instructions:
+            assert not re.search(r"^COPY .*--from=uv", instruction), instruction
+            if re.search(r"\buv (venv|pip)\b", instruction):
+                assert "--mount=type=bind,from=uv,source=/uv,target=/usr/local/bin/uv " in (
+                    instruction
+                )
 
 
 def test_another_poetry_release_is_installed_by_version_and_said_so(tmp_path: Path) -> None:
@@ -72,10 +81,8 @@ def test_another_poetry_release_is_installed_by_version_and_said_so(tmp_path: Pa
         f"poetry-plugin-export=={default('poetry_plugin_export_version')}": [],
         f"poetry-plugin-pypi-mirror=={default('poetry_plugin_pypi_mirror_version')}": [],
     }
-    step = tools_step(project)
-    # uv itself stays hash-pinned; Poetry's set cannot be.
-    assert "--require-hashes" in step.split("&&")[0]
-    assert "--require-hashes" not in step.split("&&")[2]
+    # uv's image stays pinned by digest; Poetry's set cannot be hash-pinned.
+    assert "--require-hashes" not in tools_step(project)
 
 
 def tamper(path: Path) -> None:
@@ -88,8 +95,7 @@ def tamper(path: Path) -> None:
 
 
 TOOL_HASH_ERRORS = {
-    # pip installs uv; uv installs Poetry and its plugins.
-    "uv.txt": re.compile(r"THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE"),
+    # uv installs Poetry and its plugins.
     "poetry.txt": re.compile(r"Hash mismatch for `anyio==[^`]+`"),
 }
 
@@ -103,6 +109,6 @@ def test_tampered_build_tool_hash_fails_the_build(
     project = copy_project(locked_project(), tmp_path / "project")
     tamper(project / "build-tools" / tools_file)
     tag = image_tag({"tampered_tools": tools_file})
-    result = docker_build(project, tag, check=False, target="builder")
+    result = docker_build(project, tag, check=False, target="tools")
     assert result.returncode != 0
     assert TOOL_HASH_ERRORS[tools_file].search(result.stderr), result.stderr[-3000:]

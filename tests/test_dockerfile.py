@@ -28,7 +28,7 @@ from answer_sets import (
 )
 from dockerfile_syntax import stages
 from extensions.filters import python_image
-from helpers import ProjectFactory, run
+from helpers import ProjectFactory, run, template_default
 
 EXTRAS = [
     "apt",
@@ -87,9 +87,14 @@ def test_structure_and_no_folklore(rendered_project: ProjectFactory, variant: st
     given = answers(variant)
     text = dockerfile(rendered_project, variant)
     parsed = stages(text)
-    assert list(parsed) == ["preamble", "builder", "runtime"]
+    # uv's image, the builder's tools (Poetry), the builder, the runtime.
+    assert list(parsed) == ["preamble", "uv", "tools", "builder", "runtime"]
     image = python_image(answer(given, "python_version"), answer(given, "debian_release"))
-    assert parsed["preamble"] == [f"ARG PYTHON_IMAGE={image}"]
+    uv_version, uv_digest = template_default("uv_version"), template_default("uv_image_digest")
+    uv = f"ghcr.io/astral-sh/uv:{uv_version}@{uv_digest}"
+    assert parsed["preamble"] == [f"ARG PYTHON_IMAGE={image}", f"ARG UV_IMAGE={uv}"]
+    assert parsed["uv"] == ["FROM ${UV_IMAGE} AS uv"]
+    assert parsed["tools"][0] == "FROM ${PYTHON_IMAGE} AS tools"
     assert parsed["builder"][0] == "FROM ${PYTHON_IMAGE} AS builder"
     assert parsed["runtime"][0] == "FROM ${PYTHON_IMAGE} AS runtime"
     # no-syntax-line: no frontend image pulled from a registry.
@@ -104,10 +109,11 @@ def test_structure_and_no_folklore(rendered_project: ProjectFactory, variant: st
         if line.startswith("ENV "):
             assert lines[number - 1].startswith("# "), f"ENV without a reason: {line}"
     # secret-credentials: credentials never travel as ARG or ENV.
-    for instruction in parsed["builder"] + parsed["runtime"]:
+    for instruction in parsed["tools"] + parsed["builder"] + parsed["runtime"]:
         if instruction.startswith(("ARG ", "ENV ")):
             assert not re.search(r"PASSWORD|TOKEN|USERNAME|AUTH", instruction, re.IGNORECASE)
-    # mirror-argument: it exists and is empty by default.
+    # mirror-argument: it exists and is empty by default, in each stage that downloads.
+    assert "ARG PYPI_MIRROR_URL=" in parsed["tools"]
     assert "ARG PYPI_MIRROR_URL=" in parsed["builder"]
     # Poetry pinned to the answer, in the builder's tools file.
     tools = (rendered_project(**given) / "build-tools" / "poetry.txt").read_text()

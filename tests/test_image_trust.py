@@ -132,7 +132,6 @@ def test_planted_secrets_never_reach_the_build_context(
         "pyproject.toml",
         "poetry.lock",
         "build-tools/poetry.txt",
-        "build-tools/uv.txt",
         "README.md",
         "LICENSE",
         "src/my_tool/__init__.py",

@@ -63,7 +63,6 @@ COMMON_FILES = {
     "README.md",
     "pyproject.toml",
     "build-tools/poetry.txt",
-    "build-tools/uv.txt",
 }
 
 

@@ -25,7 +25,7 @@ import jinja2
 import pytest
 import yaml
 
-from dockerfile_syntax import instructions
+from dockerfile_syntax import stages
 from extensions.existing import ExistingProject
 from helpers import (
     GIT_IDENTITY,
@@ -165,15 +165,13 @@ def conflict_markers(project: Path) -> list[str]:
     return found
 
 
-def dockerfile_stages(project: Path) -> list[list[tuple[str, str]]]:
-    """(INSTRUCTION, arguments) per Dockerfile stage; continuations joined, comments dropped."""
-    stages: list[list[tuple[str, str]]] = [[]]
-    for instruction in instructions((project / "Dockerfile").read_text()):
-        keyword, _, arguments = instruction.partition(" ")
-        if keyword.upper() == "FROM":
-            stages.append([])
-        stages[-1].append((keyword.upper(), arguments))
-    return stages[1:]
+def dockerfile_stages(project: Path) -> dict[str, list[tuple[str, str]]]:
+    """(INSTRUCTION, arguments) by stage name; continuations joined, comments dropped."""
+    return {
+        name: [(i.partition(" ")[0].upper(), i.partition(" ")[2]) for i in stage]
+        for name, stage in stages((project / "Dockerfile").read_text()).items()
+        if name != "preamble"
+    }
 
 
 def pyproject(project: Path) -> dict[str, Any]:
@@ -257,7 +255,7 @@ def test_update_brings_the_template_fix_and_keeps_every_user_edit(round_trip: Pa
     assert conflict_markers(round_trip) == []
     assert git(round_trip, "diff", "--name-only", "--diff-filter=U") == ""
 
-    runtime = dockerfile_stages(round_trip)[-1]
+    runtime = dockerfile_stages(round_trip)["runtime"]
     assert ("ENV", "PYTHONUNBUFFERED=1 PYTHONFAULTHANDLER=1") in runtime
     assert ("ENV", "APP_ENV=production") in runtime
     metadata = pyproject(round_trip)
@@ -330,7 +328,8 @@ def test_update_with_new_answers_rewrites_the_dockerfile_and_the_answers(new_ans
     assert answers["project_type"] == "app"
     assert answers["_commit"] == "0.2.0"
 
-    builder, runtime = dockerfile_stages(new_answers)
+    parsed = dockerfile_stages(new_answers)
+    builder, runtime = parsed["builder"], parsed["runtime"]
     builder_runs = [arguments.split() for keyword, arguments in builder if keyword == "RUN"]
     assert any("--require-hashes" in words for words in builder_runs)
     runtime_runs = [arguments.split() for keyword, arguments in runtime if keyword == "RUN"]
@@ -379,7 +378,7 @@ def test_migration_renames_the_old_answer_and_the_update_applies_it(
     answers = read_answers(project)
     assert "hash_mode" not in answers
     assert answers["hash_policy"] == "pip", "the answer fell back to the default: no migration ran"
-    builder = dockerfile_stages(project)[0]
+    builder = dockerfile_stages(project)["builder"]
     assert any(
         "--require-hashes" in arguments.split()
         for keyword, arguments in builder

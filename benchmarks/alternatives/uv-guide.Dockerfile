@@ -2,11 +2,11 @@
 # multistage.Dockerfile), from a uv.lock that `uv lock` made from the same PEP 621 pyproject.toml.
 # Adaptations for these machines only, each marked "Adapted:".
 # Adapted: the base images are parameters, and the builder is bench.py's local stand-in for
-# ghcr.io/astral-sh/uv (no registry is reachable here).
+# ghcr.io/astral-sh/uv:python3.13-... (no registry is reachable here).
 ARG PYTHON_IMAGE=python:3.13-slim-trixie
-ARG UV_IMAGE=bench-uv-image
+ARG UV_BUILDER_IMAGE=bench-uv-image
 
-FROM ${UV_IMAGE} AS builder
+FROM ${UV_BUILDER_IMAGE} AS builder
 # Adapted: the workload's build-only apt packages (psycopg2 builds from its sdist).
 ARG APT_BUILD_PACKAGES=
 # hadolint ignore=DL3008
