@@ -35,7 +35,7 @@ from filelock import FileLock
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE.parent
 sys.path.insert(0, str(TEMPLATE / "tests"))
-from helpers import BUILD_LOCK, DOCKER, pypi_simple_url, uv_image  # noqa: E402
+from helpers import BUILD_LOCK, DOCKER, UV_CONCURRENT_DOWNLOADS, pypi_simple_url, uv_image  # noqa: E402
 
 ALTERNATIVES = HERE / "alternatives"
 RESULTS = HERE / "results"
@@ -413,6 +413,8 @@ def build_args(project: Project, dockerfile: Path) -> list[str]:
         "APT_RUNTIME_PACKAGES": " ".join(workload.apt_runtime_packages),
         "UV_BUILDER_IMAGE": UV_BUILDER_IMAGE,
         "UV_IMAGE": uv_image(),
+        # For both ways that download with uv: this machine's proxy refuses bursts (helpers.py).
+        "UV_CONCURRENT_DOWNLOADS": str(UV_CONCURRENT_DOWNLOADS),
     }
     # Exporting the pins runs Poetry: only for the Dockerfiles that take them.
     if "LOCKED_REQUIREMENTS" in dockerfile.read_text():

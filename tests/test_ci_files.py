@@ -56,6 +56,8 @@ MACHINE_ADAPTATIONS = {
     "poetry-plugin-pypi-mirror": "PyPI's JSON API answers 404 here; Poetry reads the simple index "
     "through this plugin (POETRY_PYPI_MIRROR_URL), next to the Poetry the step installed",
     "PYPI_MIRROR_URL": "the image build downloads from the same simple index as the host",
+    "UV_IMAGE": "no registry is reachable here: a local stand-in for uv's image (same files)",
+    "UV_CONCURRENT_DOWNLOADS": "the proxy here refuses bursts of connections (helpers.py)",
 }
 
 MIRROR_PLUGIN = f"poetry-plugin-pypi-mirror=={default('poetry_plugin_pypi_mirror_version')}"
@@ -461,7 +463,8 @@ def build_push_action(runner: Runner, step: Mapping[str, Any], env: dict[str, st
     options = step["with"]
     assert options["load"] is True
     build_args = runner.expand(options["build-args"]).splitlines()
-    # docker_build adds PYPI_MIRROR_URL (MACHINE_ADAPTATIONS) and serialises builds on 20.10.
+    # docker_build adds PYPI_MIRROR_URL, UV_IMAGE and UV_CONCURRENT_DOWNLOADS (MACHINE_ADAPTATIONS)
+    # and serialises builds on 20.10.
     docker_build(
         runner.workspace / options["context"],
         options["tags"],

@@ -8,6 +8,7 @@ again and updated with the Copier CLI, as a user runs it.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -575,14 +576,23 @@ def test_updated_project_image_builds_and_runs(
 # The commit released as 0.1.0 (CHANGELOG.md); its projects' answers files lack every question
 # added since (existing_project, cli_target, ...), and their stubs must survive the update.
 RELEASE_0_1_0 = "8376525"
+# The last commit whose builder installed uv with pip from build-tools/uv.txt.
+PIP_INSTALLED_UV = "4a63ca7"
 
 
-def build_release_history(repo: Path) -> None:
+def release_history(shared_cache: SharedCache, old: str) -> Path:
+    """A template repository: `old` (from this checkout's history) as 0.1.0, this tree as 0.2.0."""
+    return shared_cache.get(
+        "release-history", {"release": old}, functools.partial(build_release_history, old)
+    )
+
+
+def build_release_history(old: str, repo: Path) -> None:
     repo.mkdir()
     git(repo, "init", "--quiet", "--initial-branch=main")
-    # The released tree, from this checkout's history (CI clones it in full).
+    # The old tree, from this checkout's history (CI clones it in full).
     tar = subprocess.run(
-        ["git", "archive", RELEASE_0_1_0], cwd=TEMPLATE, check=True, capture_output=True
+        ["git", "archive", old], cwd=TEMPLATE, check=True, capture_output=True
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(repo)], input=tar, check=True)
     commit(repo, "0.1.0 as released")
@@ -599,10 +609,7 @@ def build_release_history(repo: Path) -> None:
 def test_a_project_of_the_first_release_updates_cleanly(
     shared_cache: SharedCache, tmp_path: Path
 ) -> None:
-    releases = shared_cache.get(
-        "release-history", {"release": RELEASE_0_1_0}, build_release_history
-    )
-    project = generate(releases, tmp_path / "project", "0.1.0")
+    project = generate(release_history(shared_cache, RELEASE_0_1_0), tmp_path / "project", "0.1.0")
     owned = ["README.md", "LICENSE", "tests/test_cli.py"]
     owned += [str(p.relative_to(project)) for p in (project / "src").rglob("*") if p.is_file()]
     before = {path: (project / path).read_bytes() for path in owned}
@@ -619,3 +626,24 @@ def test_a_project_of_the_first_release_updates_cleanly(
     assert answers["cli_target"] == "round_trip.cli:main"
     assert answers["existing_project"] is False
     assert pyproject(project)["project"]["scripts"] == {"round-trip": "round_trip.cli:main"}
+
+
+@pytest.mark.slow
+def test_an_update_from_the_pip_installed_uv_takes_it_from_its_image(
+    shared_cache: SharedCache, tmp_path: Path
+) -> None:
+    history = release_history(shared_cache, PIP_INSTALLED_UV)
+    project = generate(history, tmp_path / "project", "0.1.0", "hash_policy=pip")
+    assert (project / "build-tools" / "uv.txt").is_file()
+    result = update(project, "0.2.0")
+    assert not conflict_markers(project), result.stderr
+    # The file the builder no longer reads is deleted; the pinned image replaces it.
+    deleted = {
+        line[3:] for line in git(project, "status", "--porcelain").splitlines() if "D" in line[:2]
+    }
+    assert deleted == {"build-tools/uv.txt"}
+    parsed = dockerfile_stages(project)
+    assert list(parsed) == ["uv", "tools", "builder", "runtime"]
+    runs = " ".join(arguments for stage in parsed.values() for _, arguments in stage)
+    assert "pip install --root-user-action" not in runs and "/opt/uv" not in runs
+    assert read_answers(project)["hash_policy"] == "pip"

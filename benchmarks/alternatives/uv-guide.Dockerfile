@@ -18,6 +18,9 @@ RUN if [ -n "$APT_BUILD_PACKAGES" ]; then \
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
 # As in the guide: the base image's interpreter, never a downloaded one.
 ENV UV_PYTHON_DOWNLOADS=0
+# Adapted: uv's concurrent downloads, limited as for the template (this machine's proxy refuses
+# bursts of connections); empty keeps uv's default.
+ARG UV_CONCURRENT_DOWNLOADS=
 WORKDIR /app
 # The dependencies alone first, from the lock and pyproject.toml bound in.
 RUN --mount=type=cache,target=/root/.cache/uv \
