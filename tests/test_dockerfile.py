@@ -87,15 +87,21 @@ def test_structure_and_no_folklore(rendered_project: ProjectFactory, variant: st
     given = answers(variant)
     text = dockerfile(rendered_project, variant)
     parsed = stages(text)
-    # uv's image, the builder's tools (Poetry), the builder, the runtime.
-    assert list(parsed) == ["preamble", "uv", "tools", "builder", "runtime"]
+    # uv's image, the builder's tools (Poetry), the build-only system packages (if any), the
+    # builder (the dependencies), the project (an app's own code), the runtime.
+    system = ["build-system"] if answer(given, "apt_build_packages") else []
+    project = ["project"] if is_app(given) else []
+    assert list(parsed) == ["preamble", "uv", "tools", *system, "builder", *project, "runtime"]
     image = python_image(answer(given, "python_version"), answer(given, "debian_release"))
     uv_version, uv_digest = template_default("uv_version"), template_default("uv_image_digest")
     uv = f"ghcr.io/astral-sh/uv:{uv_version}@{uv_digest}"
     assert parsed["preamble"] == [f"ARG PYTHON_IMAGE={image}", f"ARG UV_IMAGE={uv}"]
     assert parsed["uv"] == ["FROM ${UV_IMAGE} AS uv"]
     assert parsed["tools"][0] == "FROM ${PYTHON_IMAGE} AS tools"
-    assert parsed["builder"][0] == "FROM ${PYTHON_IMAGE} AS builder"
+    base = "build-system" if system else "${PYTHON_IMAGE}"
+    assert parsed["builder"][0] == f"FROM {base} AS builder"
+    if project:
+        assert parsed["project"][0] == f"FROM {base} AS project"
     assert parsed["runtime"][0] == "FROM ${PYTHON_IMAGE} AS runtime"
     # no-syntax-line: no frontend image pulled from a registry.
     assert not re.search(r"^#\s*syntax\s*=", text, re.MULTILINE | re.IGNORECASE)
@@ -123,8 +129,8 @@ def test_structure_and_no_folklore(rendered_project: ProjectFactory, variant: st
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_strategy_matches_hash_policy(rendered_project: ProjectFactory, variant: str) -> None:
     given = answers(variant)
-    builder_steps = stages(dockerfile(rendered_project, variant))["builder"]
-    builder = " ".join(builder_steps)
+    parsed = stages(dockerfile(rendered_project, variant))
+    builder_steps = parsed["builder"]
     # The dependency step (the build tools' own install is hash-pinned for every policy).
     [dependencies] = [i for i in builder_steps if "poetry.lock" in i]
     policy = answer(given, "hash_policy")
@@ -137,11 +143,16 @@ def test_strategy_matches_hash_policy(rendered_project: ProjectFactory, variant:
     tool = "poetry install" if policy == "poetry" else "poetry export"
     extras = "".join(f" --extras {extra}" for extra in answer(given, "extras"))
     assert re.search(rf"{tool} --only main( --no-root --no-interaction)?{extras} --", dependencies)
+    # An app's own code: a wheel built and installed --no-deps in the project stage, whose venv
+    # the runtime copies over the dependencies'.
     if is_app(given):
-        assert "from poetry.core.masonry.api import build_wheel" in builder
-        assert re.search(r"install .*--no-deps .*/tmp/dist/\*\.whl", builder)
+        project = " ".join(parsed["project"])
+        assert "from poetry.core.masonry.api import build_wheel" in project
+        assert re.search(r"install .*--no-deps .*/tmp/dist/\*\.whl", project)
+        assert "COPY --from=project /app/.venv /app/.venv" in parsed["runtime"]
     else:
-        assert "build_wheel" not in builder
+        assert "project" not in parsed
+        assert "build_wheel" not in " ".join(builder_steps)
     compile_flag = (
         "--compile" in dependencies if policy == "poetry" else "--compile-bytecode" in dependencies
     )
@@ -182,7 +193,7 @@ def test_apt_packages_go_to_their_stage_only(
 ) -> None:
     given = answers(variant)
     parsed = stages(dockerfile(rendered_project, variant))
-    build_apt = [i for i in parsed["builder"] if "apt-get install" in i]
+    build_apt = [i for i in parsed["build-system"] if "apt-get install" in i]
     run_apt = [i for i in parsed["runtime"] if "apt-get install" in i]
     assert len(build_apt) == 1 and len(run_apt) == 1
     build_packages = " ".join(given["apt_build_packages"])

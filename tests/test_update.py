@@ -643,7 +643,7 @@ def test_an_update_from_the_pip_installed_uv_takes_it_from_its_image(
     }
     assert deleted == {"build-tools/uv.txt"}
     parsed = dockerfile_stages(project)
-    assert list(parsed) == ["uv", "tools", "builder", "runtime"]
+    assert list(parsed) == ["uv", "tools", "builder", "project", "runtime"]
     runs = " ".join(arguments for stage in parsed.values() for _, arguments in stage)
     assert "pip install --root-user-action" not in runs and "/opt/uv" not in runs
     assert read_answers(project)["hash_policy"] == "pip"
