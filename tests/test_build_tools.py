@@ -9,7 +9,14 @@ stop the build with the installer's own hash error.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +24,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from dockerfile_syntax import stages
-from helpers import copy_project, docker_build, image_tag, render
+from helpers import DOCKER, copy_project, docker_build, image_tag, render, run, uv_image
 from helpers import template_default as default
 
 HASH = re.compile(r"--hash=sha256:[0-9a-f]{64}")
@@ -112,3 +119,75 @@ def test_tampered_build_tool_hash_fails_the_build(
     result = docker_build(project, tag, check=False, target="tools")
     assert result.returncode != 0
     assert TOOL_HASH_ERRORS[tools_file].search(result.stderr), result.stderr[-3000:]
+
+
+# --- uv's image by digest, through a registry ---------------------------------------------------
+
+REGISTRY_CONFIG = """\
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: {root}
+http:
+  addr: {address}
+"""
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[str]:
+    """A container registry on 127.0.0.1, as a team's registry mirror: Debian's docker-registry.
+
+    The engine pulls from a registry on 127.0.0.0/8 over plain HTTP without configuration.
+    """
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        reason = "no docker-registry here: apt-get install docker-registry (.ci/run does)"
+        if os.environ.get("REQUIRE_DOCKER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
+    config = tmp_path / "registry.yml"
+    config.write_text(REGISTRY_CONFIG.format(root=tmp_path / "storage", address=address))
+    with subprocess.Popen([binary, "serve", str(config)], stderr=subprocess.PIPE) as server:
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://{address}/v2/", timeout=2).close()
+                    break
+                except OSError:
+                    assert server.poll() is None and time.monotonic() < deadline, "no registry"
+                    time.sleep(0.2)
+            yield address
+        finally:
+            server.terminate()
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("docker_engine")
+def test_uv_image_comes_by_digest_through_a_registry_mirror(
+    locked_project: Any, registry: str, tmp_path: Path
+) -> None:
+    """What README.md tells a team behind a registry mirror: UV_IMAGE names the mirror's copy by
+    the same digest. The stand-in for uv's image is pushed to a registry and pulled by its digest;
+    any other digest under that name fails the build: the content is pinned, not the name."""
+    name = f"{registry}/astral-sh/uv:{default('uv_version')}"
+    run([DOCKER, "tag", uv_image(), name])
+    pushed = run([DOCKER, "push", name]).stdout
+    [digest] = re.findall(r"digest: (sha256:[0-9a-f]{64})", pushed)
+    # Only the registry has it now: the build must resolve the reference there.
+    run([DOCKER, "image", "rm", name])
+    project = copy_project(locked_project(), tmp_path / "project")
+    tag = image_tag({"uv_image": "registry"})
+    built = docker_build(project, tag, "--build-arg", f"UV_IMAGE={name}@{digest}", target="tools")
+    assert f"resolve {name}@{digest} done" in built.stderr
+    tampered = digest[:-1] + ("0" if digest[-1] != "0" else "1")
+    failed = docker_build(
+        project, tag, "--build-arg", f"UV_IMAGE={name}@{tampered}", target="tools", check=False
+    )
+    assert failed.returncode != 0
+    assert f"{name}@{tampered}: not found" in failed.stderr, failed.stderr[-2000:]
