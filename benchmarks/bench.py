@@ -29,13 +29,19 @@ from pathlib import Path
 from subprocess import CompletedProcess
 from typing import Any, NoReturn
 
-import yaml
 from filelock import FileLock
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE.parent
 sys.path.insert(0, str(TEMPLATE / "tests"))
-from helpers import BUILD_LOCK, DOCKER, UV_CONCURRENT_DOWNLOADS, pypi_simple_url, uv_image  # noqa: E402
+from helpers import (  # noqa: E402
+    BUILD_LOCK,
+    DOCKER,
+    UV_CONCURRENT_DOWNLOADS,
+    pypi_simple_url,
+    template_default,
+    uv_image,
+)
 
 ALTERNATIVES = HERE / "alternatives"
 RESULTS = HERE / "results"
@@ -287,8 +293,7 @@ def mirror_url() -> str:
 
 def uv_version() -> str:
     """The uv release the template's builder installs (copier.yml), also in the uv way's image."""
-    questions = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
-    return str(questions["uv_version"]["default"])
+    return template_default("uv_version")
 
 
 # --- Projects -----------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ root, keyed by their inputs, guarded by a file lock. Tests that change a project
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -27,6 +26,7 @@ from helpers import (
     copy_project,
     docker_build,
     image_tag,
+    missing_for_docker_tier,
     render,
     run,
 )
@@ -109,10 +109,9 @@ def docker_engine() -> Iterator[str]:
         else None
     )
     if probe is None or probe.returncode != 0:
-        reason = f"no Docker engine reachable with {DOCKER} (run ../shared/tools/docker-sandbox)"
-        if os.environ.get("REQUIRE_DOCKER") == "1":
-            pytest.fail(f"REQUIRE_DOCKER=1 but {reason}")
-        pytest.skip(reason)
+        missing_for_docker_tier(
+            f"no Docker engine reachable with {DOCKER} (run ../shared/tools/docker-sandbox)"
+        )
     yield DOCKER
 
 

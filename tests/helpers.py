@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import yaml
 from copier import run_copy
@@ -225,6 +225,18 @@ def uv_image(architecture: str = "amd64") -> str:
                 env=tool_env(DOCKER_BUILDKIT="1"),
             )
     return tag
+
+
+def missing_for_docker_tier(reason: str) -> NoReturn:
+    """A docker-tier test lacks what it needs: fail under REQUIRE_DOCKER=1 (CI), else skip.
+
+    A skipped docker test proves nothing, so CI must not pass by skipping one.
+    """
+    import pytest
+
+    if os.environ.get("REQUIRE_DOCKER") == "1":
+        pytest.fail(f"REQUIRE_DOCKER=1 but {reason}")
+    pytest.skip(reason)
 
 
 def docker_build(

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from answer_sets import default
 from extensions.filters import python_image
-from helpers import SharedCache, read_answers, run, template_default, tool_env
+from helpers import SharedCache, read_answers, run, tool_env
 
 RENOVATE_VERSION = "44.121.2"
 # Renovate 44 requires Node ^24.11 (`npm view renovate engines`); this machine's Node is 20.
@@ -107,9 +108,9 @@ def test_renovate_extracts_base_image_poetry_pins_lock_and_actions(
     images = {d["depName"]: d for d in deps(files, "dockerfile", "Dockerfile")}
     assert {(d["depName"], d["currentValue"], d["datasource"]) for d in images.values()} == {
         (image, tag, "docker"),
-        ("ghcr.io/astral-sh/uv", template_default("uv_version"), "docker"),
+        ("ghcr.io/astral-sh/uv", default("uv_version"), "docker"),
     }
-    assert images["ghcr.io/astral-sh/uv"]["currentDigest"] == template_default("uv_image_digest")
+    assert images["ghcr.io/astral-sh/uv"]["currentDigest"] == default("uv_image_digest")
 
     # Poetry (and its plugins) wherever they are pinned: the image builder's hash-pinned tools
     # (build-tools/poetry.txt, read by the pip_requirements manager) and the workflows.

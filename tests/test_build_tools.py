@@ -9,7 +9,6 @@ stop the build with the installer's own hash error.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import socket
@@ -23,9 +22,18 @@ from typing import Any
 import pytest
 from packaging.requirements import Requirement
 
+from answer_sets import default
 from dockerfile_syntax import stages
-from helpers import DOCKER, copy_project, docker_build, image_tag, render, run, uv_image
-from helpers import template_default as default
+from helpers import (
+    DOCKER,
+    copy_project,
+    docker_build,
+    image_tag,
+    missing_for_docker_tier,
+    render,
+    run,
+    uv_image,
+)
 
 HASH = re.compile(r"--hash=sha256:[0-9a-f]{64}")
 
@@ -143,10 +151,9 @@ def registry(tmp_path: Path) -> Iterator[str]:
     """
     binary = shutil.which("docker-registry")
     if binary is None:
-        reason = "no docker-registry here: apt-get install docker-registry (.ci/run does)"
-        if os.environ.get("REQUIRE_DOCKER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing_for_docker_tier(
+            "no docker-registry: apt-get install docker-registry (.ci/run does)"
+        )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         address = f"127.0.0.1:{probe.getsockname()[1]}"

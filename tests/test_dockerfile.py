@@ -28,7 +28,7 @@ from answer_sets import (
 )
 from dockerfile_syntax import stages
 from extensions.filters import python_image
-from helpers import ProjectFactory, run, template_default
+from helpers import ProjectFactory, run
 
 EXTRAS = [
     "apt",
@@ -93,7 +93,7 @@ def test_structure_and_no_folklore(rendered_project: ProjectFactory, variant: st
     project = ["project"] if is_app(given) else []
     assert list(parsed) == ["preamble", "uv", "tools", *system, "builder", *project, "runtime"]
     image = python_image(answer(given, "python_version"), answer(given, "debian_release"))
-    uv_version, uv_digest = template_default("uv_version"), template_default("uv_image_digest")
+    uv_version, uv_digest = default("uv_version"), default("uv_image_digest")
     uv = f"ghcr.io/astral-sh/uv:{uv_version}@{uv_digest}"
     assert parsed["preamble"] == [f"ARG PYTHON_IMAGE={image}", f"ARG UV_IMAGE={uv}"]
     assert parsed["uv"] == ["FROM ${UV_IMAGE} AS uv"]

@@ -9,7 +9,6 @@ RELEASE_ACTION_REASONS. The arm64 image is built and run under emulation in the 
 from __future__ import annotations
 
 import functools
-import os
 import re
 import shutil
 import stat
@@ -27,6 +26,7 @@ from helpers import (
     SharedCache,
     docker_build,
     image_tag,
+    missing_for_docker_tier,
     read_answers,
     render,
     run,
@@ -452,10 +452,9 @@ ARM64_BASE = "arm64v8/python:3.13-slim-trixie"
 def test_arm64_image_runs_under_emulation(docker_engine: str, locked_project: Any) -> None:
     present = run([docker_engine, "image", "inspect", ARM64_BASE], check=False).returncode == 0
     if not present:
-        reason = f"no {ARM64_BASE} stand-in: run ../shared/tools/docker-sandbox {ARM64_BASE}"
-        if os.environ.get("REQUIRE_DOCKER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing_for_docker_tier(
+            f"no {ARM64_BASE} stand-in: run ../shared/tools/docker-sandbox {ARM64_BASE}"
+        )
     source = locked_project(project_name="Arm Probe")
     tag = image_tag({"project_name": "Arm Probe", "platform": "linux/arm64"})
     try:
