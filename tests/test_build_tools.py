@@ -17,7 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from packaging.requirements import Requirement
@@ -143,8 +143,13 @@ http:
 """
 
 
+class Registry(NamedTuple):
+    address: str
+    access_log: Path  # what the registry served, one request a line
+
+
 @pytest.fixture
-def registry(tmp_path: Path) -> Iterator[str]:
+def registry(tmp_path: Path) -> Iterator[Registry]:
     """A container registry on 127.0.0.1, as a team's registry mirror: Debian's docker-registry.
 
     The engine pulls from a registry on 127.0.0.0/8 over plain HTTP without configuration.
@@ -159,7 +164,13 @@ def registry(tmp_path: Path) -> Iterator[str]:
         address = f"127.0.0.1:{probe.getsockname()[1]}"
     config = tmp_path / "registry.yml"
     config.write_text(REGISTRY_CONFIG.format(root=tmp_path / "storage", address=address))
-    with subprocess.Popen([binary, "serve", str(config)], stderr=subprocess.PIPE) as server:
+    access_log = tmp_path / "access.log"
+    with (
+        access_log.open("wb") as log,
+        subprocess.Popen(
+            [binary, "serve", str(config)], stdout=log, stderr=subprocess.PIPE
+        ) as server,
+    ):
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -169,7 +180,7 @@ def registry(tmp_path: Path) -> Iterator[str]:
                 except OSError:
                     assert server.poll() is None and time.monotonic() < deadline, "no registry"
                     time.sleep(0.2)
-            yield address
+            yield Registry(address, access_log)
         finally:
             server.terminate()
 
@@ -177,12 +188,12 @@ def registry(tmp_path: Path) -> Iterator[str]:
 @pytest.mark.docker
 @pytest.mark.usefixtures("docker_engine")
 def test_uv_image_comes_by_digest_through_a_registry_mirror(
-    locked_project: Any, registry: str, tmp_path: Path
+    locked_project: Any, registry: Registry, tmp_path: Path
 ) -> None:
     """What README.md tells a team behind a registry mirror: UV_IMAGE names the mirror's copy by
     the same digest. The stand-in for uv's image is pushed to a registry and pulled by its digest;
     any other digest under that name fails the build: the content is pinned, not the name."""
-    name = f"{registry}/astral-sh/uv:{default('uv_version')}"
+    name = f"{registry.address}/astral-sh/uv:{default('uv_version')}"
     run([DOCKER, "tag", uv_image(), name])
     pushed = run([DOCKER, "push", name]).stdout
     [digest] = re.findall(r"digest: (sha256:[0-9a-f]{64})", pushed)
@@ -191,7 +202,14 @@ def test_uv_image_comes_by_digest_through_a_registry_mirror(
     project = copy_project(locked_project(), tmp_path / "project")
     tag = image_tag({"uv_image": "registry"})
     built = docker_build(project, tag, "--build-arg", f"UV_IMAGE={name}@{digest}", target="tools")
-    assert f"resolve {name}@{digest} done" in built.stderr
+    # BuildKit's plain progress adds how long a step took if it was long: "resolve … 0.1s done".
+    assert re.search(rf"resolve {re.escape(name)}@{digest} (\d+\.\d+s )?done", built.stderr), (
+        built.stderr
+    )
+    served = registry.access_log.read_text()
+    assert re.search(rf'"(GET|HEAD) /v2/astral-sh/uv/manifests/{digest} HTTP/1.1" 200 ', served), (
+        served
+    )
     tampered = digest[:-1] + ("0" if digest[-1] != "0" else "1")
     failed = docker_build(
         project, tag, "--build-arg", f"UV_IMAGE={name}@{tampered}", target="tools", check=False
