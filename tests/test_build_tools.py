@@ -201,12 +201,10 @@ def test_uv_image_comes_by_digest_through_a_registry_mirror(
     run([DOCKER, "image", "rm", name])
     project = copy_project(locked_project(), tmp_path / "project")
     tag = image_tag({"uv_image": "registry"})
-    built = docker_build(project, tag, "--build-arg", f"UV_IMAGE={name}@{digest}", target="tools")
-    # BuildKit's plain progress adds how long a step took if it was long: "resolve … 0.1s done".
-    assert re.search(rf"resolve {re.escape(name)}@{digest} (\d+\.\d+s )?done", built.stderr), (
-        built.stderr
-    )
-    served = registry.access_log.read_text()
+    pushed_requests = len(registry.access_log.read_text())
+    docker_build(project, tag, "--build-arg", f"UV_IMAGE={name}@{digest}", target="tools")
+    # The registry's own log, not BuildKit's wording ("resolve … 0.1s done" on a busy machine).
+    served = registry.access_log.read_text()[pushed_requests:]
     assert re.search(rf'"(GET|HEAD) /v2/astral-sh/uv/manifests/{digest} HTTP/1.1" 200 ', served), (
         served
     )
