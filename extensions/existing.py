@@ -49,10 +49,12 @@ DEFAULT_LICENSE_GLOBS = ("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*")
 # A `module:function` object reference (the function may be an attribute path).
 _DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
 _OBJECT_REFERENCE = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
-# A build-context path: relative, no `..`, characters .dockerignore reads literally or as globs.
-# A .gitignore pattern the template mirrors: a path or glob, without spaces, escapes or `..`.
-_IGNORE_PATTERN = re.compile(r"^(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.\-/*?\[\]]+$")
-_CONTEXT_PATH = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.\-/*?\[\]]+$")
+# A path or glob that .dockerignore reads literally or as globs: no spaces, escapes or `..`.
+_PATH_GLOB = r"(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.\-/*?\[\]]+$"
+# A .gitignore pattern the template mirrors (a leading / anchors it at the root).
+_IGNORE_PATTERN = re.compile(rf"^{_PATH_GLOB}")
+# A build-context path: relative.
+_CONTEXT_PATH = re.compile(rf"^(?!/){_PATH_GLOB}")
 
 
 def pyproject(project: Any) -> dict[str, Any]:
