@@ -227,6 +227,26 @@ def git_config(key: str) -> str:
     return result.stdout.strip()
 
 
+# Defaults offered at the prompt ---------------------------------------------------------------
+# Copier validates a default before it shows the prompt, and a refused default is a crash: every
+# default below is one its validator accepts, or "" (copier.yml then renders UNSET: no default,
+# the question is asked and its answer required).
+
+
+def folder_name(destination: Any) -> str:
+    """`/home/ada/my-tool` -> `my-tool`: the destination folder's name, the project name default."""
+    return Path(str(destination)).resolve().name
+
+
+def valid_default(value: Any, question: str, suffix: str = "", prefix: str = "") -> str:
+    """`value` if `question`'s validator accepts it, else `value + suffix`, else `prefix + value`
+    (`json` -> `json_app`, `3d_viewer` -> `app_3d_viewer` for package_name), else ""."""
+    error = DEFAULT_VALIDATORS[question]
+    text = str(value)
+    candidates = (text, text + suffix if suffix else "", prefix + text if prefix else "")
+    return next((c for c in candidates if text and c and not error(c)), "")
+
+
 # Validators ---------------------------------------------------------------------------------
 
 
@@ -502,7 +522,19 @@ def structural_change_error(answers: Mapping[str, Any], project: Any, answers_fi
     )
 
 
+# The validators of the questions whose defaults are derived from other text (valid_default).
+DEFAULT_VALIDATORS = {
+    "project_name": project_name_error,
+    "project_slug": project_slug_error,
+    "package_name": package_name_error,
+    "cli_name": cli_name_error,
+    "author_name": lambda value: single_line_error(value, "author_name"),
+    "author_email": email_error,
+}
+
 FILTERS = {
+    "folder_name": folder_name,
+    "valid_default": valid_default,
     "slugify": slugify,
     "package_name": package_name,
     "python_image": python_image,

@@ -9,10 +9,13 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -80,6 +83,33 @@ def run(
     return result
 
 
+def env(**overrides: str) -> dict[str, str]:
+    """Tool environment plus the tests' git identity, whatever the machine's: Copier commits."""
+    return tool_env(**GIT_IDENTITY, **overrides)
+
+
+def git(repo: Path, *args: str) -> str:
+    return run(["git", *args], cwd=repo, env=env()).stdout
+
+
+def commit(repo: Path, message: str) -> None:
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", message)
+
+
+def copier(
+    *args: str, cwd: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Copier as a user runs it: the CLI, stdin closed (no TTY), the tests' git identity."""
+    return run([sys.executable, "-m", "copier", *args], cwd=cwd, env=env(), input="", check=check)
+
+
+def tree(project: Path) -> dict[str, bytes]:
+    """Every file of the work tree (untracked ones included), with its bytes."""
+    listed = git(project, "ls-files", "--cached", "--others", "-z").split("\0")
+    return {name: (project / name).read_bytes() for name in filter(None, listed)}
+
+
 def template_files() -> list[str]:
     """The template's files as a commit of this working tree would hold them (untracked too)."""
     listed = run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=TEMPLATE).stdout
@@ -102,14 +132,17 @@ def template_snapshot() -> Path:
     return root
 
 
-def render(dest: Path, answers: Mapping[str, Any], *, lock: bool = False) -> Path:
-    """Render the template's working tree into `dest` with default answers plus `answers`.
+def render(
+    dest: Path, answers: Mapping[str, Any], *, lock: bool = False, template: Path | None = None
+) -> Path:
+    """Render the template's working tree (or `template`) into `dest` with default answers plus
+    `answers`.
 
     `lock=True` runs the copy-time task (`poetry lock`), as a user's `copier copy` does.
     """
     data = {"project_name": PROJECT_NAME, **answers}
     run_copy(
-        str(template_snapshot()),
+        str(template or template_snapshot()),
         str(dest),
         data=data,
         defaults=True,
@@ -296,3 +329,51 @@ class EditedImageFactory(Protocol):
 
 
 ProjectCopier = Callable[[Path], Path]
+
+
+# Prompts as a terminal shows them: "🎤 <help>" (colour codes between), then the default or choices.
+_ANSI = r"(?:\x1b\[[0-9;?]*[A-Za-z])*"
+_PROMPT = "🎤" + _ANSI + r" ([^\x1b\r\n]+)"
+# Keys a terminal sends: a choice list moves with the arrow keys.
+DOWN = "\x1b[B"
+
+
+class Questionnaire:
+    """Copier's questionnaire in a pseudo-terminal, answered prompt by prompt as a person does.
+
+    `answers` maps the start of a prompt's help text to the keys typed there (then Enter); any
+    other prompt gets Enter alone, its default; keys before a "\\r" are an answer the validator must
+    refuse first. `prompts` lists the help texts in order; `output` is the whole transcript.
+    """
+
+    def __init__(self, *args: str | Path, cwd: Path, answers: Mapping[str, str] = {}) -> None:
+        import pexpect  # only the questionnaire tests need a pseudo-terminal
+
+        self.prompts: list[str] = []
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "copier", *map(str, args)],
+            cwd=str(cwd),
+            env={**env(), "TERM": "xterm-256color", "COLUMNS": "100"},
+            dimensions=(50, 100),
+            encoding="utf-8",
+            timeout=300,
+        )
+        transcript = io.StringIO()
+        child.logfile_read = transcript
+        while child.expect([_PROMPT, pexpect.EOF]) == 0:
+            help_text = child.match.group(1).strip()
+            self.prompts.append(help_text)
+            keys = next((k for start, k in answers.items() if help_text.startswith(start)), "")
+            child.expect("\r\n")  # the line with the default or the first choice
+            *refused, keys = keys.split("\r")
+            for attempt in refused:  # each submitted, and refused by the validator
+                child.send(attempt + "\r")
+                child.expect("Validation error")
+            child.send(keys + "\r")
+            # The question redrawn with its answer, before the next one.
+            child.expect(re.escape(help_text))
+        child.close()
+        self.output = transcript.getvalue()
+        self.returncode = child.exitstatus
+        assert self.returncode == 0, f"copier exited {self.returncode}:\n{self.output[-6000:]}"

@@ -24,21 +24,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_update import commit, copier, git, history, tree
+from test_update import history
 
 from extensions.existing import TEMPLATE_FILES
 from helpers import (
     DOCKER,
     PROJECT_NAME,
     SharedCache,
+    commit,
+    copier,
     copy_project,
     docker_build,
     docker_run,
+    git,
     image_tag,
     read_answers,
     render,
     run,
     template_snapshot,
+    tree,
 )
 from test_ci_files import (
     Runner,

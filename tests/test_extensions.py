@@ -342,3 +342,34 @@ def test_health_probe_fails_on_an_error_status_or_a_refused_connection() -> None
         assert probe(port, "/missing") != 0
         server.shutdown()
     assert probe(port, "/health") != 0
+
+
+@pytest.mark.parametrize(
+    ("value", "question", "affixes", "offered"),
+    [
+        ("my_tool", "package_name", ("_app", "app_"), "my_tool"),
+        # A stdlib module or a keyword would be refused: the suffix makes a name that is not.
+        ("json", "package_name", ("_app", "app_"), "json_app"),
+        ("class", "package_name", ("_app", "app_"), "class_app"),
+        ("3d_viewer", "package_name", ("_app", "app_"), "app_3d_viewer"),
+        ("ruff", "project_slug", ("-app",), "ruff-app"),
+        ("python3", "cli_name", ("-app",), "python3-app"),
+        # Nothing valid to offer: "" (copier.yml renders UNSET, the question is asked).
+        ("3d_viewer", "package_name", ("_app",), ""),
+        ("___", "project_name", (), ""),
+        ("not an email", "author_email", (), ""),
+        ("ada@example.org", "author_email", (), "ada@example.org"),
+    ],
+)
+def test_valid_default_offers_only_what_the_validator_accepts(
+    value: str, question: str, affixes: tuple[str, ...], offered: str
+) -> None:
+    assert filters.valid_default(value, question, *affixes) == offered
+    if offered:
+        assert filters.DEFAULT_VALIDATORS[question](offered) == ""
+
+
+def test_folder_name_is_the_destinations_last_component(tmp_path: Path) -> None:
+    (tmp_path / "my-tool").mkdir()
+    assert filters.folder_name(tmp_path / "my-tool") == "my-tool"
+    assert filters.folder_name(tmp_path / "my-tool" / ".") == "my-tool"

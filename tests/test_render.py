@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import shutil
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 from plumbum import local
 
@@ -22,7 +24,7 @@ from answer_sets import (
     choices,
 )
 from extensions.filters import license_spdx, python_image
-from helpers import PROJECT_NAME, read_answers, template_snapshot
+from helpers import PROJECT_NAME, read_answers, render, template_snapshot
 
 
 @pytest.fixture
@@ -258,3 +260,14 @@ def test_rendered_text_has_no_stray_whitespace(copie: Any, answers: dict[str, An
         assert "\n\n\n\n" not in text, f"{name}: more than two blank lines"
         if name.endswith(".py"):
             ast.parse(text)
+
+
+def test_a_misspelt_name_in_a_fragment_fails_the_render(tmp_path: Path) -> None:
+    # StrictUndefined (copier.yml `_envops`): a name nothing defines is an error, where Jinja's
+    # default would render "" and the Dockerfile would silently lose, e.g., --require-hashes.
+    template = tmp_path / "template"
+    shutil.copytree(template_snapshot(), template)
+    fragment = template / "includes" / "dockerfile" / "deps-poetry.jinja"
+    fragment.write_text(fragment.read_text() + "{{ hash_polcy }}\n")
+    with pytest.raises(jinja2.exceptions.UndefinedError, match="'hash_polcy' is undefined"):
+        render(tmp_path / "project", {}, template=template)

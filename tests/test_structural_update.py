@@ -13,9 +13,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_update import commit, env, generate, git, history, replace_once, tree
+from test_update import generate, history, replace_once
 
-from helpers import run
+from helpers import commit, env, git, run, tree
 
 __all__ = ["history"]  # the session fixture, shared with test_update
 

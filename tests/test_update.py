@@ -29,15 +29,17 @@ import yaml
 from dockerfile_syntax import stages
 from extensions.existing import ExistingProject
 from helpers import (
-    GIT_IDENTITY,
     TEMPLATE,
     ProjectCopier,
     SharedCache,
+    commit,
+    copier,
     docker_build,
+    env,
+    git,
     read_answers,
     run,
     template_files,
-    tool_env,
 )
 
 BIN = Path(sys.executable).parent
@@ -48,33 +50,6 @@ TEMPLATE_FIX = "ENV PYTHONUNBUFFERED=1 PYTHONFAULTHANDLER=1"
 STALE_LOCK_LINE = (
     "poetry.lock does not match pyproject.toml after the update: run 'poetry lock' in this project."
 )
-
-
-def env(**overrides: str) -> dict[str, str]:
-    """Tool environment plus the tests' git identity, whatever the machine's: Copier commits."""
-    return tool_env(**GIT_IDENTITY, **overrides)
-
-
-def git(repo: Path, *args: str) -> str:
-    return run(["git", *args], cwd=repo, env=env()).stdout
-
-
-def commit(repo: Path, message: str) -> None:
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "--message", message)
-
-
-def copier(
-    *args: str, cwd: Path | None = None, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """Copier as a user runs it: the CLI, stdin closed (no TTY), the tests' git identity."""
-    return run([sys.executable, "-m", "copier", *args], cwd=cwd, env=env(), input="", check=check)
-
-
-def tree(project: Path) -> dict[str, bytes]:
-    """Every file of the work tree (untracked ones included), with its bytes."""
-    listed = git(project, "ls-files", "--cached", "--others", "-z").split("\0")
-    return {name: (project / name).read_bytes() for name in filter(None, listed)}
 
 
 def replace_once(path: Path, old: str, new: str) -> None:
