@@ -58,6 +58,20 @@ def replace_once(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+# How a template renames a question without losing the answer: migrations/rename_answer.py before
+# the update. This history's 0.1.0 renames `hash_mode` (its 0.0.1) to `hash_policy`.
+RENAME_MIGRATION = """\
+  - version: "0.1.0"
+    command:
+      - "{{ _copier_python }}"
+      - "{{ _copier_conf.src_path }}/migrations/rename_answer.py"
+      - "{{ _copier_conf.answers_file }}"
+      - hash_mode
+      - hash_policy
+    when: "{{ _stage == 'before' }}"
+"""
+
+
 # --- The template's history -----------------------------------------------------------------------
 
 
@@ -72,14 +86,20 @@ def build_history(repo: Path) -> None:
 
     snapshot()
     git(repo, "init", "--quiet", "--initial-branch=main")
-    for path in [repo / "copier.yml", *(repo / "template").rglob("*")]:
+    for path in [
+        repo / "copier.yml",
+        *(repo / "template").rglob("*"),
+        *(repo / "includes").rglob("*"),
+    ]:
         if path.is_file() and "hash_policy" in path.read_text():
             path.write_text(path.read_text().replace("hash_policy", "hash_mode"))
     commit(repo, "0.0.1: the hash question is still called hash_mode")
     git(repo, "tag", "0.0.1")
 
     snapshot()
-    commit(repo, "0.1.0: the template as in the working tree")
+    # The rename's migration, as a template that renames a question ships it (migrations/).
+    replace_once(repo / "copier.yml", "\n_migrations:\n", "\n_migrations:\n" + RENAME_MIGRATION)
+    commit(repo, "0.1.0: the template as in the working tree, with the rename's migration")
     git(repo, "tag", "0.1.0")
 
     replace_once(repo / "template" / "Dockerfile.jinja", f"\n{UNBUFFERED}\n", f"\n{TEMPLATE_FIX}\n")
