@@ -7,6 +7,7 @@ root, keyed by their inputs, guarded by a file lock. Tests that change a project
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ import pytest
 
 from helpers import (
     DOCKER,
+    IMAGE_REPOSITORY,
     BuiltImage,
     EditedImageFactory,
     ImageFactory,
@@ -27,12 +29,22 @@ from helpers import (
     docker_build,
     image_tag,
     missing_for_docker_tier,
+    remove_images,
     render,
     run,
 )
 
 # Other projects, with tests of their own: the adoption tests' fixtures, not tests of the template.
 collect_ignore = ["fixtures"]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Once all workers are done: remove the images this checkout's tests tagged, and the dangling
+    ones (a run leaves hundreds otherwise). KEEP_TEST_IMAGES=1 keeps them to look at."""
+    if hasattr(session.config, "workerinput") or os.environ.get("KEEP_TEST_IMAGES"):
+        return
+    if shutil.which(DOCKER) and run([DOCKER, "info"], check=False).returncode == 0:
+        remove_images(IMAGE_REPOSITORY)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

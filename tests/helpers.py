@@ -159,10 +159,25 @@ def _key(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
+# The repository of this checkout's test images: keyed by the checkout, so that test runs in two
+# checkouts (git worktrees) on one engine never use, or remove, each other's images.
+IMAGE_REPOSITORY = f"cpd-test-{_key(str(TEMPLATE))[:6]}"
+
+
 def image_tag(answers: Mapping[str, Any]) -> str:
-    """A test image's tag: keyed by the answers and by this checkout, so that test runs in two
-    checkouts (git worktrees) on one engine never use each other's images."""
-    return f"cpd-test-{_key(str(TEMPLATE))[:6]}:{_key(dict(answers))}"
+    """A test image's tag: keyed by the answers and by this checkout."""
+    return f"{IMAGE_REPOSITORY}:{_key(dict(answers))}"
+
+
+def remove_images(repository: str) -> list[str]:
+    """Remove every tag of `repository`, then the dangling images left behind; BuildKit's cache
+    stays, so the next build of the same steps is still cached. Returns the removed tags."""
+    listed = run([DOCKER, "images", "--format", "{{.Repository}}:{{.Tag}}", repository])
+    tags = listed.stdout.split()
+    if tags:
+        run([DOCKER, "rmi", "--force", *tags], check=False)
+    run([DOCKER, "image", "prune", "--force"], check=False)
+    return tags
 
 
 class SharedCache:
