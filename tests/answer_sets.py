@@ -97,6 +97,13 @@ FEATURES: dict[str, dict[str, Any]] = {
     "gunicorn": {"dependencies": ["gunicorn>=23"]},
     "uvicorn": {"dependencies": ["uvicorn>=0.30"]},
     "uvicorn-args": {"image_cmd": ["serve", "--host", "0.0.0.0", "--port", "8000"]},
+    "hypercorn": {"dependencies": ["hypercorn>=0.17"]},
+    # Hypercorn drops requests still running 3 s after the stop signal unless told otherwise.
+    "hypercorn-args": {
+        "image_cmd": ["serve", "--bind", "0.0.0.0:8000", "--graceful-timeout", "30"]
+    },
+    "waitress": {"dependencies": ["waitress>=3"]},
+    "waitress-args": {"image_cmd": ["serve", "--listen=0.0.0.0:8000"]},
     # deps-only: a command in place of python.
     "http-server": {"image_cmd": ["python", "-m", "http.server", "8000"]},
     "extras": {"extras": ["compat"]},

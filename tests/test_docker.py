@@ -496,7 +496,6 @@ def test_private_index_credentials_come_only_from_a_build_secret(
 # healthy-service ---------------------------------------------------------------------------------
 
 SERVICE = "app-src+gunicorn+service+serve-args"
-UVICORN_SERVICE = "app-src+uvicorn+service+uvicorn-args"
 SERVICE_PAGE = b"Hello from a real server.\n"
 # /slow answers after this long: long enough to be in flight when `docker stop` starts.
 SLOW_SECONDS = 6
@@ -541,21 +540,8 @@ def app(environ, start_response):
 '''
 
 
-# The same pages as an ASGI app, served by uvicorn: `my-tool serve --host ... --port ...`.
-UVICORN_CLI = '''"""The command line: `serve [uvicorn options]` runs the ASGI app in uvicorn."""
-
-import sys
-
-import uvicorn
-
-
-def main() -> None:
-    if sys.argv[1:2] != ["serve"]:
-        raise SystemExit("usage: serve [uvicorn options]")
-    sys.argv = ["uvicorn", *sys.argv[2:], f"{__package__}.web:app"]
-    uvicorn.main()
-'''
-UVICORN_APP = f'''"""An ASGI app: a page, a health endpoint, a slow page and 404s."""
+# The same pages as an ASGI app, for uvicorn and Hypercorn.
+ASGI_APP = f'''"""An ASGI app: a page, a health endpoint, a slow page and 404s."""
 
 import asyncio
 
@@ -575,6 +561,47 @@ async def app(scope, receive, send):
     await send({{"type": "http.response.start", "status": status, "headers": headers}})
     await send({{"type": "http.response.body", "body": body}})
 '''
+# `serve [options]` for each of the other servers, as a team's console script would start them.
+UVICORN_CLI = '''"""The command line: `serve [uvicorn options]` runs the ASGI app in uvicorn."""
+
+import sys
+
+import uvicorn
+
+
+def main() -> None:
+    if sys.argv[1:2] != ["serve"]:
+        raise SystemExit("usage: serve [uvicorn options]")
+    sys.argv = ["uvicorn", *sys.argv[2:], f"{__package__}.web:app"]
+    uvicorn.main()
+'''
+HYPERCORN_CLI = '''"""The command line: `serve [hypercorn options]` runs the app in Hypercorn."""
+
+import sys
+
+from hypercorn.__main__ import main as hypercorn
+
+
+def main() -> None:
+    if sys.argv[1:2] != ["serve"]:
+        raise SystemExit("usage: serve [hypercorn options]")
+    raise SystemExit(hypercorn([*sys.argv[2:], f"{__package__}.web:app"]))
+'''
+# Waitress installs no signal handler: SIGTERM becomes the KeyboardInterrupt it drains on.
+WAITRESS_CLI = '''"""The command line: `serve [waitress options]` runs the WSGI app in waitress."""
+
+import signal
+import sys
+
+from waitress.runner import run
+
+
+def main() -> None:
+    if sys.argv[1:2] != ["serve"]:
+        raise SystemExit("usage: serve [waitress options]")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    run(["waitress-serve", *sys.argv[2:], f"{__package__}.web:app"])
+'''
 
 
 def write_service(project: Path) -> None:
@@ -588,12 +615,29 @@ def write_uvicorn_service(project: Path) -> None:
     """The stub CLI becomes a uvicorn server of a small ASGI app."""
     package = project / "src" / PACKAGE_NAME
     (package / "cli.py").write_text(UVICORN_CLI)
-    (package / "web.py").write_text(UVICORN_APP)
+    (package / "web.py").write_text(ASGI_APP)
 
 
+def write_hypercorn_service(project: Path) -> None:
+    """The stub CLI becomes a Hypercorn server of a small ASGI app."""
+    package = project / "src" / PACKAGE_NAME
+    (package / "cli.py").write_text(HYPERCORN_CLI)
+    (package / "web.py").write_text(ASGI_APP)
+
+
+def write_waitress_service(project: Path) -> None:
+    """The stub CLI becomes a waitress server of the small WSGI app."""
+    package = project / "src" / PACKAGE_NAME
+    (package / "cli.py").write_text(WAITRESS_CLI)
+    (package / "web.py").write_text(SERVICE_APP)
+
+
+# Each server's edit and answers: the same pages, the same port and health path.
 SERVERS = {
     "gunicorn": (write_service, SERVICE),
-    "uvicorn": (write_uvicorn_service, UVICORN_SERVICE),
+    "uvicorn": (write_uvicorn_service, "app-src+uvicorn+service+uvicorn-args"),
+    "hypercorn": (write_hypercorn_service, "app-src+hypercorn+service+hypercorn-args"),
+    "waitress": (write_waitress_service, "app-src+waitress+service+waitress-args"),
 }
 
 
@@ -606,7 +650,7 @@ def service_image(edited_image: EditedImageFactory) -> BuiltImage:
 def any_service_image(
     request: pytest.FixtureRequest, edited_image: EditedImageFactory
 ) -> BuiltImage:
-    """The gunicorn service, then the same pages served by uvicorn."""
+    """The gunicorn service, then the same pages served by uvicorn, Hypercorn and waitress."""
     edit, variant = SERVERS[request.param]
     return edited_image(edit, **answers(variant))
 
