@@ -177,16 +177,20 @@ def exec_form(arguments: Iterable[Any]) -> str:
 
 def health_probe(port: int, path: str) -> list[str]:
     """The HEALTHCHECK command of a service on `port`: the venv's Python fetches `path` from
-    127.0.0.1 and fails (exit 1) on a refused connection, a timeout or a 4xx/5xx answer.
+    127.0.0.1 once, prints the status and exits 0 on a 2xx or 3xx answer, else non-zero (a
+    4xx/5xx answer, a refused connection, a timeout).
 
-    The slim base images have neither curl nor wget. The opener has no proxy handler, so an
-    `http_proxy` set in the container's environment never receives the probe.
+    The slim base images have neither curl nor wget. The opener holds the plain HTTP handler
+    alone: no redirect handler (a 3xx is the app's answer, and its Location is never fetched:
+    an app that redirects to https or to its public host stays healthy, and the probe never
+    leaves 127.0.0.1), no proxy handler (an `http_proxy` in the container's environment never
+    receives the probe) and no error processor (the status is judged here).
     """
     url = f"http://127.0.0.1:{int(port)}{path}"
     source = (
-        "import urllib.request as u; "
-        f"u.build_opener(u.ProxyHandler({{}})).open({python_string(url)}, "
-        f"timeout={HEALTH_PROBE_TIMEOUT})"
+        "import urllib.request as u; o = u.OpenerDirector(); o.add_handler(u.HTTPHandler()); "
+        f"r = o.open({python_string(url)}, timeout={HEALTH_PROBE_TIMEOUT}); "
+        "print(r.status, r.reason); raise SystemExit(not 200 <= r.status < 400)"
     )
     return [IMAGE_PYTHON, "-c", source]
 

@@ -89,8 +89,21 @@ FEATURES: dict[str, dict[str, Any]] = {
     "pypi": {"publish_to_pypi": True},
     # A service: the port and health path, and the console script's default arguments.
     "service": {"service_port": 8000, "healthcheck_path": "/health"},
-    "serve-args": {"image_cmd": ["serve", "--bind", "0.0.0.0:8000"]},
+    # gunicorn's heartbeat files in /dev/shm (a tmpfs in Docker and Kubernetes): the image then
+    # runs with a read-only root file system.
+    "serve-args": {
+        "image_cmd": ["serve", "--bind", "0.0.0.0:8000", "--worker-tmp-dir", "/dev/shm"]
+    },
     "gunicorn": {"dependencies": ["gunicorn>=23"]},
+    "uvicorn": {"dependencies": ["uvicorn>=0.30"]},
+    "uvicorn-args": {"image_cmd": ["serve", "--host", "0.0.0.0", "--port", "8000"]},
+    "hypercorn": {"dependencies": ["hypercorn>=0.17"]},
+    # Hypercorn drops requests still running 3 s after the stop signal unless told otherwise.
+    "hypercorn-args": {
+        "image_cmd": ["serve", "--bind", "0.0.0.0:8000", "--graceful-timeout", "30"]
+    },
+    "waitress": {"dependencies": ["waitress>=3"]},
+    "waitress-args": {"image_cmd": ["serve", "--listen=0.0.0.0:8000"]},
     # deps-only: a command in place of python.
     "http-server": {"image_cmd": ["python", "-m", "http.server", "8000"]},
     "extras": {"extras": ["compat"]},

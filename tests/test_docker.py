@@ -3,7 +3,7 @@
 Each section is one property docs/dockerfile.md names and cites: `cached-dependencies`,
 `lean-runtime`, `apt-per-stage`, `non-root`, `exec-entrypoint`, `bytecode-as-answered`,
 `hash-checked`, `mirror-argument`, `secret-credentials`, `minimal-context`, `oci-labels`,
-`healthy-service`, `extras-installed`.
+`healthy-service`, `graceful-stop`, `hardened-service`, `extras-installed`.
 
 Images are built once per variant and shared (`built_image`); tests that change a project build a
 private copy, reusing the engine's layer cache. Skipped without an engine unless REQUIRE_DOCKER=1.
@@ -17,6 +17,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import threading
 import time
 import tomllib
 import urllib.request
@@ -496,6 +497,8 @@ def test_private_index_credentials_come_only_from_a_build_secret(
 
 SERVICE = "app-src+gunicorn+service+serve-args"
 SERVICE_PAGE = b"Hello from a real server.\n"
+# /slow answers after this long: long enough to be in flight when `docker stop` starts.
+SLOW_SECONDS = 6
 # The console script runs gunicorn on the project's WSGI app: `my-tool serve --bind ...`.
 SERVICE_CLI = '''"""The command line: `serve [gunicorn options]` runs the WSGI app in gunicorn."""
 
@@ -510,10 +513,12 @@ def main() -> None:
     sys.argv = ["gunicorn", *sys.argv[2:], f"{__package__}.web:app"]
     run()
 '''
-# /health answers HEALTH_STATUS (200 unless the container sets it), / a page, the rest 404.
-SERVICE_APP = f'''"""A WSGI app: a page, a health endpoint and 404s."""
+# /health answers HEALTH_STATUS (200 unless the container sets it; a 3xx redirects to https, as
+# an app behind TLS termination does), / a page, the rest 404.
+SERVICE_APP = f'''"""A WSGI app: a page, a health endpoint, a slow page and 404s."""
 
 import os
+import time
 
 
 def app(environ, start_response):
@@ -522,10 +527,80 @@ def app(environ, start_response):
         status, body = os.environ.get("HEALTH_STATUS", "200 OK"), b"ok\\n"
     elif path == "/":
         status, body = "200 OK", {SERVICE_PAGE!r}
+    elif path == "/slow":
+        time.sleep({SLOW_SECONDS})
+        status, body = "200 OK", b"slow\\n"
     else:
         status, body = "404 Not Found", b"not found\\n"
-    start_response(status, [("Content-Type", "text/plain")])
+    headers = [("Content-Type", "text/plain")]
+    if status.startswith("3"):
+        headers.append(("Location", "https://service.invalid" + path))
+    start_response(status, headers)
     return [body]
+'''
+
+
+# The same pages as an ASGI app, for uvicorn and Hypercorn.
+ASGI_APP = f'''"""An ASGI app: a page, a health endpoint, a slow page and 404s."""
+
+import asyncio
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    path = scope["path"]
+    if path in ("/", "/health"):
+        status, body = 200, {SERVICE_PAGE!r} if path == "/" else b"ok\\n"
+    elif path == "/slow":
+        await asyncio.sleep({SLOW_SECONDS})
+        status, body = 200, b"slow\\n"
+    else:
+        status, body = 404, b"not found\\n"
+    headers = [(b"content-type", b"text/plain")]
+    await send({{"type": "http.response.start", "status": status, "headers": headers}})
+    await send({{"type": "http.response.body", "body": body}})
+'''
+# `serve [options]` for each of the other servers, as a team's console script would start them.
+UVICORN_CLI = '''"""The command line: `serve [uvicorn options]` runs the ASGI app in uvicorn."""
+
+import sys
+
+import uvicorn
+
+
+def main() -> None:
+    if sys.argv[1:2] != ["serve"]:
+        raise SystemExit("usage: serve [uvicorn options]")
+    sys.argv = ["uvicorn", *sys.argv[2:], f"{__package__}.web:app"]
+    uvicorn.main()
+'''
+HYPERCORN_CLI = '''"""The command line: `serve [hypercorn options]` runs the app in Hypercorn."""
+
+import sys
+
+from hypercorn.__main__ import main as hypercorn
+
+
+def main() -> None:
+    if sys.argv[1:2] != ["serve"]:
+        raise SystemExit("usage: serve [hypercorn options]")
+    raise SystemExit(hypercorn([*sys.argv[2:], f"{__package__}.web:app"]))
+'''
+# Waitress installs no signal handler: SIGTERM becomes the KeyboardInterrupt it drains on.
+WAITRESS_CLI = '''"""The command line: `serve [waitress options]` runs the WSGI app in waitress."""
+
+import signal
+import sys
+
+from waitress.runner import run
+
+
+def main() -> None:
+    if sys.argv[1:2] != ["serve"]:
+        raise SystemExit("usage: serve [waitress options]")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    run(["waitress-serve", *sys.argv[2:], f"{__package__}.web:app"])
 '''
 
 
@@ -536,9 +611,48 @@ def write_service(project: Path) -> None:
     (package / "web.py").write_text(SERVICE_APP)
 
 
+def write_uvicorn_service(project: Path) -> None:
+    """The stub CLI becomes a uvicorn server of a small ASGI app."""
+    package = project / "src" / PACKAGE_NAME
+    (package / "cli.py").write_text(UVICORN_CLI)
+    (package / "web.py").write_text(ASGI_APP)
+
+
+def write_hypercorn_service(project: Path) -> None:
+    """The stub CLI becomes a Hypercorn server of a small ASGI app."""
+    package = project / "src" / PACKAGE_NAME
+    (package / "cli.py").write_text(HYPERCORN_CLI)
+    (package / "web.py").write_text(ASGI_APP)
+
+
+def write_waitress_service(project: Path) -> None:
+    """The stub CLI becomes a waitress server of the small WSGI app."""
+    package = project / "src" / PACKAGE_NAME
+    (package / "cli.py").write_text(WAITRESS_CLI)
+    (package / "web.py").write_text(SERVICE_APP)
+
+
+# Each server's edit and answers: the same pages, the same port and health path.
+SERVERS = {
+    "gunicorn": (write_service, SERVICE),
+    "uvicorn": (write_uvicorn_service, "app-src+uvicorn+service+uvicorn-args"),
+    "hypercorn": (write_hypercorn_service, "app-src+hypercorn+service+hypercorn-args"),
+    "waitress": (write_waitress_service, "app-src+waitress+service+waitress-args"),
+}
+
+
 @pytest.fixture
 def service_image(edited_image: EditedImageFactory) -> BuiltImage:
     return edited_image(write_service, **answers(SERVICE))
+
+
+@pytest.fixture(params=list(SERVERS))
+def any_service_image(
+    request: pytest.FixtureRequest, edited_image: EditedImageFactory
+) -> BuiltImage:
+    """The gunicorn service, then the same pages served by uvicorn, Hypercorn and waitress."""
+    edit, variant = SERVERS[request.param]
+    return edited_image(edit, **answers(variant))
 
 
 def health(container: str) -> dict[str, Any]:
@@ -580,6 +694,7 @@ def test_service_image_declares_the_answers(service_image: BuiltImage) -> None:
     assert config["ExposedPorts"] == {f"{given['service_port']}/tcp": {}}
     assert config["Entrypoint"] == [cli_name(given)]
     assert config["Cmd"] == given["image_cmd"]
+    assert config["StopSignal"] == "SIGTERM"
     probe = health_probe(given["service_port"], given["healthcheck_path"])
     second = 1_000_000_000
     assert config["Healthcheck"] == {
@@ -609,7 +724,7 @@ def test_service_is_healthy_and_answers_through_the_published_port(
 @pytest.mark.parametrize(
     ("args", "environment", "reason"),
     [
-        ((), ["-e", "HEALTH_STATUS=404 Not Found"], "HTTP Error 404"),
+        ((), ["-e", "HEALTH_STATUS=404 Not Found"], "404 Not Found"),
         # Default arguments replaced: the server listens on another port than the probe's.
         (("serve", "--bind", "0.0.0.0:9000"), [], "Connection refused"),
     ],
@@ -621,6 +736,70 @@ def test_service_failing_its_health_check_is_reported_unhealthy(
     timing = ["--health-interval", "1s", "--health-start-period", "1ms", "--health-retries", "1"]
     with running(service_image.tag, *args, options=[*timing, *environment]) as container:
         wait_for_health(container, "unhealthy", reason)
+
+
+def test_service_whose_health_path_redirects_is_healthy(service_image: BuiltImage) -> None:
+    # The probe judges the 3xx itself: following it would leave 127.0.0.1 for a host that fails.
+    timing = ["--health-interval", "1s", "--health-start-period", "1ms", "--health-retries", "1"]
+    options = [*timing, "-e", "HEALTH_STATUS=301 Moved Permanently"]
+    with running(service_image.tag, options=options) as container:
+        wait_for_health(container, "healthy", "301 Moved Permanently", timeout=30)
+
+
+def published_get(container: str, path: str, timeout: float = 30) -> tuple[int, bytes]:
+    """GET `path` through the container's published port (no proxy from this machine)."""
+    port = answers(SERVICE)["service_port"]
+    address = run([DOCKER, "port", container, f"{port}/tcp"]).stdout.split()[0]
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"http://{address}{path}", timeout=timeout) as response:
+        return response.status, response.read()
+
+
+# graceful-stop -----------------------------------------------------------------------------------
+
+
+def test_docker_stop_lets_an_in_flight_request_finish(any_service_image: BuiltImage) -> None:
+    """A rolling deploy stops the old container while it serves: the request still succeeds, and
+    the server exits when it is done, well before the 10 s grace period ends in SIGKILL."""
+    port = answers(SERVICE)["service_port"]
+    options = ["-p", f"127.0.0.1::{port}", "--health-interval", "1s"]
+    with running(any_service_image.tag, options=options) as container:
+        wait_for_health(container, "healthy")
+        outcome: dict[str, object] = {}
+
+        def fetch() -> None:
+            try:
+                outcome["answer"] = published_get(container, "/slow")
+            except OSError as error:  # a dropped connection or an HTTP 500
+                outcome["answer"] = repr(error)
+
+        request = threading.Thread(target=fetch)
+        request.start()
+        time.sleep(1.5)  # the request is in flight
+        started = time.monotonic()
+        run([DOCKER, "stop", container])
+        elapsed = time.monotonic() - started
+        request.join(timeout=30)
+        code = int(run([DOCKER, "inspect", "-f", "{{.State.ExitCode}}", container]).stdout)
+        logs = run([DOCKER, "logs", container], check=False)
+    assert outcome.get("answer") == (200, b"slow\n"), logs.stdout + logs.stderr
+    assert code != 137, "killed by SIGKILL after the grace period"
+    assert elapsed < 9, f"docker stop took {elapsed:.1f} s"
+
+
+# hardened-service --------------------------------------------------------------------------------
+
+
+def test_service_runs_with_a_read_only_root_any_uid_and_no_capabilities(
+    any_service_image: BuiltImage,
+) -> None:
+    # Kubernetes' readOnlyRootFilesystem, runAsUser and drop ALL, as `docker run` options.
+    port = answers(SERVICE)["service_port"]
+    hardened = ["--read-only", "--user", "12345:12345", "--cap-drop", "ALL"]
+    options = [*hardened, "-p", f"127.0.0.1::{port}", "--health-interval", "1s"]
+    with running(any_service_image.tag, options=options) as container:
+        wait_for_health(container, "healthy")
+        assert published_get(container, "/") == (200, SERVICE_PAGE)
 
 
 # extras-installed --------------------------------------------------------------------------------

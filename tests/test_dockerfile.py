@@ -258,3 +258,15 @@ def test_service_port_gives_expose_and_a_python_healthcheck(
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
     ]
     assert urls == [f"http://127.0.0.1:{port}{answer(given, 'healthcheck_path')}"]
+
+
+# graceful-stop, as rendered: a service stops on SIGTERM, the signal servers drain on; anything
+# else on SIGINT, which Python as PID 1 acts on (it has no default action for SIGTERM).
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_stop_signal_is_sigterm_for_a_service_and_sigint_otherwise(
+    rendered_project: ProjectFactory, variant: str
+) -> None:
+    runtime = stages(dockerfile(rendered_project, variant))["runtime"]
+    serves = bool(answer(answers(variant), "service_port"))
+    signals = [i for i in runtime if i.startswith("STOPSIGNAL ")]
+    assert signals == ["STOPSIGNAL SIGTERM" if serves else "STOPSIGNAL SIGINT"]

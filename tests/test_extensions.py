@@ -257,7 +257,7 @@ def test_health_probe_fetches_the_path_with_the_venvs_python() -> None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
     ]
     assert strings == ["http://127.0.0.1:8000/status?full=1&x=$y"]
-    assert "ProxyHandler({})" in source and f"timeout={filters.HEALTH_PROBE_TIMEOUT}" in source
+    assert f"timeout={filters.HEALTH_PROBE_TIMEOUT}" in source
 
 
 @pytest.mark.parametrize(
@@ -320,14 +320,33 @@ def test_extras_are_distinct_pep685_names() -> None:
     assert "YAML list of strings" in filters.extras_error("postgres")
 
 
-def test_health_probe_fails_on_an_error_status_or_a_refused_connection() -> None:
-    class Handler(http.server.BaseHTTPRequestHandler):
+def test_health_probe_passes_on_2xx_and_3xx_without_following_and_fails_otherwise() -> None:
+    elsewhere: list[str] = []
+
+    class Elsewhere(http.server.BaseHTTPRequestHandler):
+        """Where the redirect points: the probe must never reach it."""
+
         def do_GET(self) -> None:
-            self.send_response(200 if self.path == "/health" else 404)
+            elsewhere.append(self.path)
+            self.send_response(500)
             self.end_headers()
 
         def log_message(self, *args: object) -> None:
             pass
+
+    def app(target: int) -> type[http.server.BaseHTTPRequestHandler]:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                status = {"/health": 200, "/moved": 301, "/see": 303, "/broken": 500}
+                self.send_response(status.get(self.path, 404))
+                # An app behind TLS termination redirects to https, or to another host.
+                self.send_header("Location", f"http://127.0.0.1:{target}/elsewhere")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
 
     def probe(port: int, path: str) -> int:
         _, flag, source = filters.health_probe(port, path)
@@ -335,12 +354,20 @@ def test_health_probe_fails_on_an_error_status_or_a_refused_connection() -> None
         env = {**os.environ, "http_proxy": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
         return subprocess.run([sys.executable, flag, source], env=env, check=False).returncode
 
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        port = server.server_address[1]
-        assert probe(port, "/health") == 0
-        assert probe(port, "/missing") != 0
-        server.shutdown()
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere) as other:
+        threading.Thread(target=other.serve_forever, daemon=True).start()
+        handler = app(other.server_address[1])
+        with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            port = server.server_address[1]
+            assert probe(port, "/health") == 0
+            assert probe(port, "/moved") == 0
+            assert probe(port, "/see") == 0
+            assert probe(port, "/missing") != 0
+            assert probe(port, "/broken") != 0
+            server.shutdown()
+        other.shutdown()
+    assert elsewhere == [], "the probe followed a redirect"
     assert probe(port, "/health") != 0
 
 

@@ -4,8 +4,8 @@
   context, any layer (`docker save`) or the image; the project files in the image are exactly the
   wheel `poetry build` makes from a clean clone.
 - Labels carry hostile and drawn answers exactly (`docker inspect`).
-- `docker stop` ends the container in under 2 s (STOPSIGNAL SIGINT; Python as PID 1 ignores
-  SIGTERM).
+- `docker stop` ends a container of an image that serves nothing in under 2 s (STOPSIGNAL SIGINT;
+  Python as PID 1 ignores SIGTERM). Services stop on SIGTERM: tests/test_docker.py, `graceful-stop`.
 """
 
 from __future__ import annotations
