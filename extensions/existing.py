@@ -13,13 +13,16 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from jinja2 import Environment
 from jinja2.ext import Extension
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
+from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+if TYPE_CHECKING:
+    from poetry.core.constraints.version import VersionConstraint
 
 PYPROJECT = "pyproject.toml"
 # The license and Python version choices of copier.yml.
@@ -153,33 +156,107 @@ def facts(project: Any) -> dict[str, Any]:
     }
 
 
-def python_specifier(constraint: str) -> SpecifierSet | None:
-    """`requires-python`, or Poetry's `python` constraint (`^3.10`, `~3.11`, `>=3.10 <4`), as a
-    PEP 440 specifier set; None when empty or not understood (`||` alternatives among them)."""
-    parts = []
-    for clause in re.split(r"\s*,\s*|\s+(?=[<>=!~^])", constraint.strip()):
-        caret = re.fullmatch(r"\^(\d+)\.(\d+)(?:\.\d+)?", clause)
-        tilde = re.fullmatch(r"~(\d+)\.(\d+)(?:\.\d+)?", clause)
-        if caret:
-            parts += [f">={caret[1]}.{caret[2]}", f"<{int(caret[1]) + 1}"]
-        elif tilde:
-            parts += [f">={tilde[1]}.{tilde[2]}", f"<{tilde[1]}.{int(tilde[2]) + 1}"]
-        elif clause:
-            parts.append(clause)
+def python_constraint(constraint: str) -> VersionConstraint | None:
+    """`requires-python`, or Poetry's `python` constraint, parsed as Poetry parses it (every form
+    Poetry accepts: `^3.10`, `~3.11`, `3.11.*`, `>=3.10 <4`, `>=3.8 || <2`); None when empty or
+    not a constraint."""
+    if not str(constraint).strip():
+        return None
     try:
-        return SpecifierSet(",".join(parts)) if parts else None
-    except InvalidSpecifier:
+        return _parse_constraint(str(constraint))
+    except ValueError:  # poetry-core's ParseConstraintError
         return None
 
 
+def allows_python(constraint: VersionConstraint | None, version: str) -> bool:
+    """Whether the constraint allows some release of Python `version` (3.11: any 3.11.x)."""
+    return constraint is None or constraint.allows_any(_parse_constraint(f"~{version}"))
+
+
+def _parse_constraint(constraint: str) -> VersionConstraint:
+    # Imported here: only adoption reads constraints, and poetry-core is one more package in
+    # Copier's environment (README: `pipx inject copier copier-template-extensions poetry-core`).
+    try:
+        from poetry.core.constraints.version import parse_constraint
+    except ModuleNotFoundError as missing:
+        raise RuntimeError(
+            "Adopting a project reads its Python constraint with poetry-core, as Poetry does: "
+            "install it next to Copier (`pipx inject copier poetry-core`), then run copier again."
+        ) from missing
+    return parse_constraint(constraint)
+
+
+# Linux platforms the image's glibc (Debian 12 and 13: 2.36 and newer) installs wheels for.
+_MANYLINUX = [f"manylinux_2_{minor}_x86_64" for minor in range(36, 4, -1)] + [
+    "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64", "linux_x86_64",
+]  # fmt: skip
+
+
+def wheel_tags(version: str) -> set[Tag]:
+    """The wheel tags CPython `version` installs on the image's linux/amd64 platform."""
+    python = tuple(int(part) for part in version.split("."))
+    interpreter = f"cp{python[0]}{python[1]}"
+    return {
+        *cpython_tags(python, platforms=_MANYLINUX),
+        *compatible_tags(python, interpreter, _MANYLINUX),
+    }
+
+
+def locked_packages_without_wheels(project: Any, version: str) -> list[str]:
+    """The main-group packages of the project's poetry.lock that publish wheels, none of them for
+    Python `version` on the image's platform: each would be compiled from its sdist, which fails
+    in a builder without a compiler. `frozenlist 1.3.3`-style entries; [] without a lock."""
+    try:
+        lock = tomllib.loads(Path(str(project), "poetry.lock").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    supported = wheel_tags(version)
+    blocked = []
+    for package in lock.get("package", []):
+        # Poetry 2 locks name the groups; Poetry 1 locks the category.
+        if "main" not in package.get("groups", [package.get("category", "main")]):
+            continue
+        wheels = [f["file"] for f in package.get("files", []) if f.get("file", "").endswith(".whl")]
+        tags: set[Tag] = set()
+        for wheel in wheels:
+            try:
+                tags |= set(parse_wheel_filename(wheel)[3])
+            except InvalidWheelFilename:
+                continue
+        if wheels and not tags & supported:
+            blocked.append(f"{package.get('name')} {package.get('version')}")
+    return blocked
+
+
 def supported_python(project: Any, preferred: str) -> str:
-    """The image's Python for an existing project: `preferred` if its bound allows it, else the
-    newest python_version choice it allows (else `preferred`, and the validator explains)."""
-    specifier = python_specifier(facts(project)["requires_python"])
-    if specifier is None or specifier.contains(f"{preferred}.0"):
+    """The image's Python for an existing project: `preferred` if its bound allows it and every
+    locked package has a wheel for it, else the newest python_version choice that has both, else
+    the newest the bound allows (else `preferred`, and the validator explains)."""
+    constraint = python_constraint(facts(project)["requires_python"])
+    allowed = [version for version in PYTHON_VERSIONS if allows_python(constraint, version)]
+    if not allowed:
         return preferred
-    allowed = [version for version in PYTHON_VERSIONS if specifier.contains(f"{version}.0")]
-    return allowed[-1] if allowed else preferred
+    installable = [v for v in allowed if not locked_packages_without_wheels(project, v)]
+    for candidates in (installable, allowed):
+        if preferred in candidates:
+            return preferred
+        if candidates:
+            return candidates[-1]
+    return preferred
+
+
+def python_choice_reason(project: Any, python_version: str, preferred: str) -> str:
+    """Why adoption chose `python_version` over `preferred`, in one sentence; "" when it did not,
+    or did for the project's bound alone."""
+    if python_version == preferred:
+        return ""
+    blocked = locked_packages_without_wheels(project, preferred)
+    if not blocked:
+        return ""
+    return (
+        f"python_version {python_version}, not {preferred}: poetry.lock pins "
+        f"{', '.join(blocked)}, with no wheel for Python {preferred} (the builder has no compiler)."
+    )
 
 
 def license_choice(project: Any, fallback: str) -> str:
@@ -313,8 +390,7 @@ def existing_script_error(cli_name: str, target: str, project: Any) -> str:
 
 def existing_python_error(python_version: str, project: Any) -> str:
     constraint = facts(project)["requires_python"]
-    specifier = python_specifier(constraint)
-    if specifier is None or specifier.contains(f"{python_version}.0"):
+    if allows_python(python_constraint(constraint), python_version):
         return ""
     return (
         f"The project's Python bound ({constraint}) excludes Python {python_version}, which "
@@ -399,6 +475,7 @@ GLOBALS = {
     "is_adoptable": is_adoptable,
     "existing_facts": facts,
     "supported_python": supported_python,
+    "python_choice_reason": python_choice_reason,
     "package_location": package_location,
     "license_choice": license_choice,
     "existing_build_context": build_context,

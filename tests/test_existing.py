@@ -1,0 +1,111 @@
+"""Unit tests of adoption's reading of an existing project (extensions/existing.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extensions import existing
+
+# A 2023 lock, as `poetry lock` wrote it for `python = "^3.8"`: frozenlist 1.3.3 publishes wheels
+# up to CPython 3.11 only; six is pure Python; cryptography's abi3 wheel serves every CPython.
+OLD_LOCK = """
+[[package]]
+name = "frozenlist"
+version = "1.3.3"
+groups = ["main"]
+files = [
+    {file = "frozenlist-1.3.3-cp311-cp311-manylinux_2_5_x86_64.manylinux1_x86_64.manylinux_2_17_x86_64.manylinux2014_x86_64.whl", hash = "sha256:00"},
+    {file = "frozenlist-1.3.3-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", hash = "sha256:01"},
+    {file = "frozenlist-1.3.3.tar.gz", hash = "sha256:02"},
+]
+
+[[package]]
+name = "six"
+version = "1.16.0"
+groups = ["main"]
+files = [{file = "six-1.16.0-py2.py3-none-any.whl", hash = "sha256:03"}]
+
+[[package]]
+name = "cryptography"
+version = "41.0.0"
+groups = ["main"]
+files = [{file = "cryptography-41.0.0-cp37-abi3-manylinux_2_28_x86_64.whl", hash = "sha256:04"}]
+
+[[package]]
+name = "numpy"
+version = "1.24.0"
+groups = ["dev"]
+files = [{file = "numpy-1.24.0-cp311-cp311-manylinux_2_17_x86_64.whl", hash = "sha256:05"}]
+
+[[package]]
+name = "pure-sdist"
+version = "1.0"
+groups = ["main"]
+files = [{file = "pure-sdist-1.0.tar.gz", hash = "sha256:06"}]
+"""  # noqa: E501 - file names as Poetry writes them
+
+
+def project(tmp_path: Path, python: str, lock: str = "") -> Path:
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.poetry]\nname = "old"\nversion = "1.0"\n\n'
+        f'[tool.poetry.dependencies]\npython = "{python}"\n'
+    )
+    if lock:
+        (tmp_path / "poetry.lock").write_text(lock)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("constraint", "allowed"),
+    [
+        ("3.11.*", ["3.11"]),
+        ("^3.10", ["3.10", "3.11", "3.12", "3.13", "3.14"]),
+        ("~3.11", ["3.11"]),
+        (">=3.11,<3.13", ["3.11", "3.12"]),
+        (">=3.10 <3.12", ["3.10", "3.11"]),
+        ("~=3.12", ["3.12", "3.13", "3.14"]),
+        (">=3.11.4", ["3.11", "3.12", "3.13", "3.14"]),
+        ("<3.11 || >=3.13", ["3.10", "3.13", "3.14"]),
+        ("*", ["3.10", "3.11", "3.12", "3.13", "3.14"]),
+    ],
+)
+def test_python_constraints_are_read_as_poetry_reads_them(
+    constraint: str, allowed: list[str]
+) -> None:
+    parsed = existing.python_constraint(constraint)
+    assert [v for v in existing.PYTHON_VERSIONS if existing.allows_python(parsed, v)] == allowed
+
+
+def test_an_unparsable_or_empty_constraint_bounds_nothing() -> None:
+    assert existing.python_constraint("") is None
+    assert existing.python_constraint("not a constraint") is None
+    assert existing.allows_python(None, "3.13")
+
+
+def test_a_bound_of_one_minor_version_is_the_images_python(tmp_path: Path) -> None:
+    assert existing.supported_python(project(tmp_path, "3.11.*"), "3.13") == "3.11"
+    assert existing.existing_python_error("3.12", tmp_path)
+    assert not existing.existing_python_error("3.11", tmp_path)
+
+
+def test_locked_packages_without_a_wheel_for_the_python_are_named(tmp_path: Path) -> None:
+    old = project(tmp_path, "^3.8", OLD_LOCK)
+    # Only the main group counts, and a package with no wheel at all (an sdist) is not judged.
+    assert existing.locked_packages_without_wheels(old, "3.11") == []
+    assert existing.locked_packages_without_wheels(old, "3.13") == ["frozenlist 1.3.3"]
+
+
+def test_adoption_chooses_the_newest_python_the_lock_installs_and_says_why(
+    tmp_path: Path,
+) -> None:
+    old = project(tmp_path, "^3.8", OLD_LOCK)
+    assert existing.supported_python(old, "3.13") == "3.11"
+    reason = existing.python_choice_reason(old, "3.11", "3.13")
+    assert "frozenlist 1.3.3" in reason and "3.13" in reason
+    # Without a lock, only the bound decides, and there is nothing to say.
+    new = tmp_path / "new"
+    new.mkdir()
+    assert existing.supported_python(project(new, "^3.8"), "3.13") == "3.13"
+    assert existing.python_choice_reason(new, "3.13", "3.13") == ""
