@@ -21,8 +21,10 @@ import pytest
 import yaml
 
 from answer_sets import answers as answer_set
+from answer_sets import default
 from helpers import (
     DOCKER,
+    ProjectFactory,
     SharedCache,
     docker_build,
     image_tag,
@@ -630,6 +632,83 @@ def test_audit_runs_on_every_push_and_weekly(rendered: dict[str, Path]) -> None:
     assert on["push"] is None, "every branch and tag"
     assert len(on["schedule"]) == 1
     assert data["env"]["POETRY_VERSION"] == read_answers(rendered[DEFAULT])["poetry_version"]
+
+
+def steps_after_export(project: Path) -> tuple[str, list[dict[str, Any]]]:
+    """The audit job's export command, and the `run:` steps after it (pip-audit's among them)."""
+    steps = workflow(project, AUDIT)["jobs"]["dependencies"]["steps"]
+    (index,) = [i for i, s in enumerate(steps) if s.get("run", "").startswith("poetry export")]
+    return steps[index]["run"], [step for step in steps[index + 1 :] if "run" in step]
+
+
+@pytest.fixture(scope="session")
+def pip_audit(shared_cache: SharedCache) -> Path:
+    """The audit workflow's pip-audit (copier.yml's pin), in a venv of its own: its bin folder."""
+
+    def install(path: Path) -> None:
+        run(["python3", "-m", "venv", path])
+        run(
+            [
+                path / "bin" / "pip",
+                "install",
+                "--quiet",
+                f"pip-audit=={default('pip_audit_version')}",
+            ]
+        )
+
+    return shared_cache.get("pip-audit", default("pip_audit_version"), install) / "bin"
+
+
+@pytest.mark.parametrize("variant", [*VARIANTS, "app-src+extras"])
+def test_audit_exports_what_the_image_installs(
+    rendered: dict[str, Path], rendered_project: ProjectFactory, variant: str
+) -> None:
+    project = rendered.get(variant) or rendered_project(**answer_set(variant))
+    export, _ = steps_after_export(project)
+    assert export.startswith("poetry export --only main ")
+    # The Dockerfile's install (poetry install or poetry export) names the extras it installs.
+    image_extras = re.findall(r"--extras (\S+)", (project / "Dockerfile").read_text())
+    assert set(re.findall(r"--extras (\S+)", export)) == set(image_extras)
+    assert set(image_extras) == set(read_answers(project).get("extras", []))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_audit_fails_on_an_export_this_python_cannot_use(
+    rendered: dict[str, Path], pip_audit: Path, tmp_path: Path, variant: str
+) -> None:
+    _, steps = steps_after_export(rendered[variant])
+    hashes = "    --hash=sha256:" + "0" * 64
+    six, attrs = "six==1.16.0 ; python_version < '3.0'", "attrs==23.1.0"
+    exports = {
+        # Every marker excludes this Python: pip-audit skips both and finds nothing, exit 0.
+        "excluded": (
+            f"{six} \\\n{hashes}\n{attrs} ; python_version >= '4.0' \\\n{hashes}\n",
+            False,
+        ),
+        "applies": (f"{six} \\\n{hashes}\n{attrs} ; python_version >= '3' \\\n{hashes}\n", True),
+        "unmarked": (f"{attrs} \\\n{hashes}\n", True),
+        "no-dependencies": ("", True),
+    }
+    for name, (text, passes) in exports.items():
+        temp = tmp_path / name
+        temp.mkdir()
+        (temp / "requirements.txt").write_text(text)
+        # pip-audit itself only where it needs no network (it would ask PyPI about the packages).
+        replayed = [s for s in steps if passes is False or not s["run"].startswith("pip-audit")]
+        returncode, output = 0, ""
+        for step in replayed:
+            result = run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                cwd=temp,
+                env=tool_env(RUNNER_TEMP=str(temp), PATH=f"{pip_audit}:{tool_env()['PATH']}"),
+                check=False,
+            )
+            returncode, output = result.returncode, output + result.stdout + result.stderr
+            if returncode != 0:
+                break
+        assert (returncode == 0) is passes, (name, output)
+        if not passes:
+            assert "::error::None of the 2 exported requirements applies to Python" in output
 
 
 @pytest.mark.slow
