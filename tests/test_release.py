@@ -518,6 +518,27 @@ def test_release_build_shares_no_cache_with_other_jobs(
     assert "type=gha" not in (rendered[variant] / RELEASE).read_text()
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_arm64_emulators_come_from_an_image_pinned_by_digest(
+    rendered: dict[str, Path], variant: str
+) -> None:
+    # docker/setup-qemu-action runs its `image` privileged, by default tonistiigi/binfmt:latest.
+    jobs = workflow(rendered[variant], RELEASE)["jobs"]
+    qemu = [
+        step
+        for job in jobs.values()
+        for step in job["steps"]
+        if action_name(step.get("uses", "")) == "docker/setup-qemu-action"
+    ]
+    assert qemu, "arm64 is built under emulation: the workflow sets it up"
+    for step in qemu:
+        image = step["with"].get("image", "")
+        assert re.fullmatch(
+            r"docker\.io/tonistiigi/binfmt:qemu-v[\d.]+@sha256:[0-9a-f]{64}", image
+        ), step
+        assert step["with"]["platforms"] == "arm64"
+
+
 def release_channel(project: Path, tmp_path: Path, tag: str, tags: list[str]) -> dict[str, str]:
     """The version job's `channel` step in a checkout holding `tags` (the pushed one included)."""
     step = next(
