@@ -136,6 +136,13 @@ def test_renovate_extracts_base_image_poetry_pins_lock_and_actions(
     audit_tools = {d["depName"] for d in deps(files, "regex", ".github/workflows/audit.yml")}
     assert {"poetry-plugin-export", "pip-audit"} <= audit_tools
 
+    # The release workflow's arm64 emulators: their image's tag and digest.
+    (binfmt,) = [
+        d for d in deps(files, "regex", ".github/workflows/release.yml") if "binfmt" in d["depName"]
+    ]
+    assert binfmt["datasource"] == "docker" and binfmt["currentValue"].startswith("qemu-v")
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", binfmt["currentDigest"]), binfmt
+
     # The dependencies of pyproject.toml, each with the version poetry.lock holds.
     locked = {
         p["name"]: p["version"]
