@@ -1,23 +1,32 @@
-"""The update bot: Renovate's own code reads the generated projects.
+"""The update bots: Renovate's own code reads the generated projects, and the template-update job
+pushes its branch and opens its pull request against a stand-in for GitHub.
 
 Renovate (from npm, on the Node release it requires, also from npm) validates
 `.github/renovate.json` and runs its extraction on a generated project with the local platform,
 which reads the repository and looks nothing up: the test asserts what it would update.
+
+The template-update job's last step runs as written against a bare repository whose pre-receive
+hook refuses what GitHub refuses (a change to .github/workflows/ pushed with the default token),
+and a `gh` that answers as GitHub does when Actions may not create pull requests.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from answer_sets import answers as answer_set
 from answer_sets import default
 from extensions.filters import python_image
-from helpers import SharedCache, read_answers, run, tool_env
+from helpers import ProjectFactory, SharedCache, read_answers, run, tool_env
 
 RENOVATE_VERSION = "44.121.2"
 # Renovate 44 requires Node ^24.11 (`npm view renovate engines`); this machine's Node is 20.
@@ -127,6 +136,13 @@ def test_renovate_extracts_base_image_poetry_pins_lock_and_actions(
     audit_tools = {d["depName"] for d in deps(files, "regex", ".github/workflows/audit.yml")}
     assert {"poetry-plugin-export", "pip-audit"} <= audit_tools
 
+    # The release workflow's arm64 emulators: their image's tag and digest.
+    (binfmt,) = [
+        d for d in deps(files, "regex", ".github/workflows/release.yml") if "binfmt" in d["depName"]
+    ]
+    assert binfmt["datasource"] == "docker" and binfmt["currentValue"].startswith("qemu-v")
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", binfmt["currentDigest"]), binfmt
+
     # The dependencies of pyproject.toml, each with the version poetry.lock holds.
     locked = {
         p["name"]: p["version"]
@@ -161,3 +177,179 @@ def test_renovate_config_validates_and_the_validator_can_fail(
     (project / CONFIG).write_text(json.dumps(config))
     result = run([node, f"{dist}/config-validator.js", "--strict"], cwd=project, check=False)
     assert result.returncode != 0
+
+
+# --- The template-update job: it pushes with a token that may, and fails when it cannot -------
+
+UPDATE_WORKFLOW = Path(".github/workflows/template-update.yml")
+# The answer sets tests/test_release.py checks every workflow in.
+UPDATE_VARIANTS = [
+    "app-src",
+    "app-src+pypi",
+    "app-flat+py310+private-index+no-pre-commit",
+    "deps-only+pyyaml",
+]
+DEFAULT_TOKEN = "default-github-token"
+UPDATE_TOKEN = "fine-grained-token-with-workflows"
+# GitHub's answers, as reported in peter-evans/create-pull-request#1713 and
+# JetBrains/intellij-platform-plugin-template#451.
+WORKFLOWS_REFUSAL = "refusing to allow a GitHub App to create or update workflow"
+PR_REFUSAL = "GitHub Actions is not permitted to create or approve pull requests"
+# The pre-receive hook of the stand-in remote: the default token may not touch workflow files.
+PRE_RECEIVE = f"""#!/bin/sh
+while read old new ref; do
+  [ "$GH_TOKEN" = "{DEFAULT_TOKEN}" ] || continue
+  base=$(git merge-base "$new" main)
+  if git diff --name-only "$base" "$new" -- .github/workflows | grep -q .; then
+    echo "{WORKFLOWS_REFUSAL} without workflows permission" >&2
+    exit 1
+  fi
+done
+"""
+# `gh` as the step uses it: setup-git (nothing to do for a local remote), pr list, pr create.
+FAKE_GH = f"""#!/bin/sh
+printf '%s %s\\n' "$1" "$2" >> "$GH_LOG"
+case "$1 $2" in
+  "auth setup-git") exit 0 ;;
+  "pr list") cat "$GH_PR_STATES" ;;
+  "pr create")
+    if [ "$GH_TOKEN" = "{DEFAULT_TOKEN}" ] && [ "$ACTIONS_MAY_CREATE_PRS" != true ]; then
+      echo "pull request create failed: GraphQL: {PR_REFUSAL} (createPullRequest)" >&2
+      exit 1
+    fi
+    echo "https://github.com/example/project/pull/1" ;;
+  *) echo "unexpected gh $*" >&2; exit 2 ;;
+esac
+"""
+
+
+def pull_request_step(project: Path) -> dict[str, Any]:
+    steps = yaml.safe_load((project / UPDATE_WORKFLOW).read_text())["jobs"]["update"]["steps"]
+    step: dict[str, Any] = next(s for s in steps if s.get("name") == "Open a pull request")
+    return step
+
+
+class UpdateRun:
+    """One project after `copier update`, with its remote and a `gh`, to run the last step in."""
+
+    def __init__(self, source: Path, root: Path) -> None:
+        self.root = root
+        self.remote = root / "remote.git"
+        run(["git", "init", "--quiet", "--bare", "--initial-branch=main", self.remote])
+        hook = self.remote / "hooks" / "pre-receive"
+        hook.write_text(PRE_RECEIVE)
+        hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
+        self.project = shutil.copytree(source, root / "project")
+        for command in (
+            ["init", "--quiet", "--initial-branch=main"],
+            ["add", "--all"],
+            ["commit", "--quiet", "--message", "Generated"],
+            ["remote", "add", "origin", str(self.remote)],
+            ["push", "--quiet", "origin", "main"],
+        ):
+            run(["git", *command], cwd=self.project)
+        bin_dir = root / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "gh").write_text(FAKE_GH)
+        (bin_dir / "gh").chmod(0o755)
+        self.path = f"{bin_dir}:{tool_env()['PATH']}"
+        self.log = root / "gh.log"
+        self.states = root / "pr-states"
+        self.states.write_text("")
+
+    def update(self, *paths: str) -> None:
+        """What `copier update` leaves: the given files changed, not committed."""
+        for path in paths:
+            with (self.project / path).open("a") as file:
+                file.write("# from the new template version\n")
+
+    def run_step(self, *, secret: str = "", may_create_prs: bool = False) -> Any:
+        step = pull_request_step(self.project)
+        contexts = {
+            "secrets.TEMPLATE_UPDATE_TOKEN || github.token": secret or DEFAULT_TOKEN,
+            "secrets.TEMPLATE_UPDATE_TOKEN != ''": "true" if secret else "false",
+            "steps.update.outputs.version": "0.2.0",
+            "steps.update.outputs.conflicts": "",
+        }
+
+        def expand(text: str) -> str:
+            return re.sub(r"\$\{\{\s*(.+?)\s*\}\}", lambda m: contexts[m.group(1)], text)
+
+        env = tool_env(
+            PATH=self.path,
+            GH_LOG=str(self.log),
+            GH_PR_STATES=str(self.states),
+            ACTIONS_MAY_CREATE_PRS="true" if may_create_prs else "false",
+            **{name: expand(str(value)) for name, value in step["env"].items()},
+        )
+        self.log.write_text("")
+        return run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=self.project,
+            env=env,
+            check=False,
+        )
+
+    def gh_calls(self) -> list[str]:
+        return self.log.read_text().splitlines()
+
+    def remote_branches(self) -> list[str]:
+        refs = run(["git", "branch", "--format=%(refname:short)"], cwd=self.remote).stdout
+        return refs.split()
+
+
+@pytest.fixture(scope="session")
+def update_projects(rendered_project: ProjectFactory) -> dict[str, Path]:
+    return {name: rendered_project(**answer_set(name)) for name in UPDATE_VARIANTS}
+
+
+@pytest.mark.parametrize("variant", UPDATE_VARIANTS)
+def test_template_update_needs_its_token_to_push_a_workflow_change(
+    update_projects: dict[str, Path], tmp_path: Path, variant: str
+) -> None:
+    # Without the secret: red before pushing, with the fix in the message (not git's refusal).
+    bot = UpdateRun(update_projects[variant], tmp_path / "without")
+    bot.update(".github/workflows/ci.yml", "README.md")
+    result = bot.run_step(may_create_prs=True)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "::error::" in output and "TEMPLATE_UPDATE_TOKEN" in output, output
+    assert "Workflows read and write" in output and ".github/workflows/ci.yml" in output, output
+    assert bot.remote_branches() == ["main"] and "pr create" not in bot.gh_calls()
+
+    # With it: the token pushes (the remote accepts it) and opens the pull request.
+    bot = UpdateRun(update_projects[variant], tmp_path / "with")
+    bot.update(".github/workflows/ci.yml", "README.md")
+    result = bot.run_step(secret=UPDATE_TOKEN)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "template-update/0.2.0" in bot.remote_branches()
+    assert bot.gh_calls()[-1] == "pr create"
+
+
+@pytest.mark.parametrize("variant", UPDATE_VARIANTS)
+def test_template_update_fails_when_it_cannot_open_the_pull_request_and_retries(
+    update_projects: dict[str, Path], tmp_path: Path, variant: str
+) -> None:
+    bot = UpdateRun(update_projects[variant], tmp_path)
+    bot.update("README.md")
+    # "Allow GitHub Actions to create and approve pull requests" is off (GitHub's default).
+    first = bot.run_step()
+    output = first.stdout + first.stderr
+    assert first.returncode != 0, output
+    assert PR_REFUSAL in output and "Allow GitHub Actions to create and approve pull requests" in (
+        output
+    ), output
+    assert "template-update/0.2.0" in bot.remote_branches(), "the branch was pushed first"
+
+    # The next run finds the branch without a pull request: it tries again, and stays red.
+    bot.update("README.md")
+    again = bot.run_step()
+    assert again.returncode != 0, again.stdout + again.stderr
+    assert bot.gh_calls()[-1] == "pr create"
+
+    # Once the setting is on, a run opens it; then a pull request exists: green, no new one.
+    assert bot.run_step(may_create_prs=True).returncode == 0
+    bot.states.write_text("OPEN\n")
+    done = bot.run_step()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "pr create" not in bot.gh_calls()

@@ -21,8 +21,10 @@ import pytest
 import yaml
 
 from answer_sets import answers as answer_set
+from answer_sets import default
 from helpers import (
     DOCKER,
+    ProjectFactory,
     SharedCache,
     docker_build,
     image_tag,
@@ -176,7 +178,6 @@ def test_release_runs_on_version_tags_and_builds_both_platforms_with_attestation
     assert build["platforms"] == "linux/amd64,linux/arm64"
     assert build["push"] is True and build["sbom"] is True
     assert build["provenance"] == "mode=max"
-    assert build["cache-from"] == "type=gha" and build["cache-to"].startswith("type=gha")
     assert steps["docker/login-action"]["with"]["registry"] == "ghcr.io"
     assert steps["actions/attest-build-provenance"]["with"]["push-to-registry"] is True
     build_args = dict(line.split("=", 1) for line in build["build-args"].splitlines())
@@ -230,15 +231,32 @@ def test_publish_to_pypi_is_refused_where_there_is_no_app_or_workflow(tmp_path: 
 
 
 def metadata_tags(options: Mapping[str, Any], version: str, commit: str) -> list[str]:
-    """docker/metadata-action for the rules the workflow uses (asserted, so they cannot drift)."""
+    """docker/metadata-action for the rules the workflow uses (asserted, so they cannot drift).
+
+    `flavor: latest=true|false` adds `latest` or not (the action's `auto`, its default, would add
+    it for every final version, a backport included).
+    """
     rules = options["tags"].splitlines()
     assert rules == [
         "type=pep440,pattern={{version}}",
         "type=pep440,pattern={{major}}.{{minor}}",
         "type=sha,format=long",
     ]
+    assert re.fullmatch(r"latest=(true|false)", options["flavor"].strip()), options["flavor"]
     major, minor = version.split(".")[:2]
-    return [f"{options['images']}:{tag}" for tag in (version, f"{major}.{minor}", f"sha-{commit}")]
+    tags = [version, f"{major}.{minor}", f"sha-{commit}"]
+    if options["flavor"].strip() == "latest=true":
+        tags.append("latest")
+    return [f"{options['images']}:{tag}" for tag in tags]
+
+
+def tagged_checkout(source: Path, dest: Path, tags: list[str]) -> Path:
+    """checkout() with `fetch-depth: 0`: one commit and the repository's tags."""
+    project = checkout(source, dest)
+    run(["git", "commit", "--quiet", "--message", "Release"], cwd=project)
+    for tag in tags:
+        run(["git", "tag", tag], cwd=project)
+    return project
 
 
 def fake_gh(directory: Path) -> Path:
@@ -264,15 +282,17 @@ def test_release_jobs_run_here(
         GITHUB_REF_NAME="v0.1.0", GITHUB_REPOSITORY="Example/Project", GITHUB_SHA=commit
     )
 
-    project = checkout(source, tmp_path / "version" / "project")
+    project = tagged_checkout(source, tmp_path / "version" / "project", ["v0.1.0"])
     runner = Runner(tmp_path / "version", project, base_env)
     replay_job(project, "version", runner, path=RELEASE, reasons=RELEASE_ACTION_REASONS)
     version = runner.outputs["check"]["version"]
     assert version == "0.1.0"
+    assert runner.outputs["channel"] == {"prerelease": "false", "latest": "true"}
 
     project = checkout(source, tmp_path / "image" / "project")
     runner = Runner(tmp_path / "image", project, base_env)
     runner.contexts["needs.version.outputs.version"] = version
+    runner.contexts["needs.version.outputs.latest"] = "true"
     client = tmp_path / "docker-client"
     client.mkdir()
     (client / "docker").symlink_to(docker_engine)
@@ -314,7 +334,7 @@ def test_release_jobs_run_here(
         )
         name = runner.outputs["image"]["name"]
         assert name == "ghcr.io/example/project"
-        assert built == [f"{name}:0.1.0", f"{name}:0.1", f"{name}:sha-{commit}"]
+        assert built == [f"{name}:0.1.0", f"{name}:0.1", f"{name}:sha-{commit}", f"{name}:latest"]
         assert run([docker_engine, "run", "--rm", built[0], "--version"]).stdout == (
             "release-replay 0.1.0\n"
         )
@@ -337,12 +357,16 @@ def test_release_jobs_run_here(
                 "needs.version.outputs.version": version,
                 "needs.image.outputs.name": name,
                 "needs.image.outputs.digest": digest,
+                "needs.image.outputs.attested": "true",
+                "needs.version.outputs.prerelease": "false",
+                "needs.version.outputs.latest": "true",
             }
         )
         replay_job(project, "release", runner, path=RELEASE, reasons=RELEASE_ACTION_REASONS)
         args = args_file.read_text().split("\0")[:-1]
         assert args[:3] == ["release", "create", "v0.1.0"]
-        assert {"--verify-tag", "--generate-notes"} <= set(args) and "--prerelease" not in args
+        assert {"--verify-tag", "--generate-notes", "--latest=true"} <= set(args)
+        assert "--prerelease" not in args
         assert args[args.index("--repo") + 1] == "Example/Project"
         notes = args[args.index("--notes") + 1]
         assert f"`{name}:0.1.0`" in notes and digest in notes
@@ -390,6 +414,235 @@ def test_pypi_jobs_build_the_dists_they_would_publish(
     assert workflow(project, RELEASE)["jobs"]["pypi"]["environment"]["name"] == "pypi"
 
 
+# --- Publishing order, attestation where GitHub offers it, no shared cache, latest -------------
+
+
+def github_expression(expression: str, contexts: Mapping[str, str]) -> bool:
+    """A job or step `if:` of comparisons joined by || and && (GitHub's precedence: && first).
+
+    A context this test does not give is null, which equals no string, as on GitHub.
+    """
+
+    def comparison(text: str) -> bool:
+        match = re.fullmatch(r"\s*([\w.-]+)\s*(==|!=)\s*'([^']*)'\s*", text)
+        assert match, f"not a comparison this helper reads: {text}"
+        name, operator, literal = match.groups()
+        equal = contexts.get(name) == literal
+        return equal if operator == "==" else not equal
+
+    return any(
+        all(comparison(part) for part in alternative.split("&&"))
+        for alternative in expression.split("||")
+    )
+
+
+def jobs_needed(jobs: Mapping[str, Any], name: str) -> set[str]:
+    """Every job `name` waits for, directly or through another."""
+    needs = jobs[name].get("needs", [])
+    direct = {needs} if isinstance(needs, str) else set(needs)
+    return direct.union(*(jobs_needed(jobs, job) for job in direct)) if direct else set()
+
+
+def job_using(jobs: Mapping[str, Any], action: str) -> str:
+    (name,) = [
+        name
+        for name, job in jobs.items()
+        if any(action_name(step.get("uses", "")) == action for step in job["steps"])
+    ]
+    return name
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_attestation_runs_only_where_github_offers_it(
+    rendered: dict[str, Path], variant: str
+) -> None:
+    # Free, Pro and Team plans attest public repositories only; Enterprise Cloud private ones too
+    # (docs.github.com, "Using artifact attestations to establish provenance for builds").
+    jobs = workflow(rendered[variant], RELEASE)["jobs"]
+    (attest,) = [
+        step
+        for step in jobs[job_using(jobs, "actions/attest-build-provenance")]["steps"]
+        if action_name(step.get("uses", "")) == "actions/attest-build-provenance"
+    ]
+    assert "if" in attest, "a private repository on a Free/Pro/Team plan fails the release here"
+    cases = {
+        ("public", None): True,
+        ("private", None): False,
+        ("internal", None): False,
+        ("private", "true"): True,  # Enterprise Cloud: the repository variable opts in
+        ("private", "false"): False,
+    }
+    for (visibility, setting), runs in cases.items():
+        contexts = {"github.event.repository.visibility": visibility}
+        if setting is not None:
+            contexts["vars.ATTEST_BUILD_PROVENANCE"] = setting
+        assert github_expression(attest["if"], contexts) is runs, (visibility, setting)
+    assert attest["id"] == "attest"
+    assert jobs["image"]["outputs"]["attested"] == "${{ steps.attest.outcome == 'success' }}"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_pypi_upload_waits_for_the_image_and_its_attestation(
+    rendered: dict[str, Path], variant: str
+) -> None:
+    jobs = workflow(rendered[variant], RELEASE)["jobs"]
+    uploads = [
+        name
+        for name, job in jobs.items()
+        if any(
+            action_name(s.get("uses", "")) == "pypa/gh-action-pypi-publish" for s in job["steps"]
+        )
+    ]
+    assert uploads == (["pypi"] if read_answers(rendered[variant]).get("publish_to_pypi") else [])
+    for name in uploads:
+        # An image or attestation failure must stop the release before the irreversible upload.
+        assert {
+            job_using(jobs, "docker/build-push-action"),
+            job_using(jobs, "actions/attest-build-provenance"),
+            "version",
+            "dist",
+        } <= jobs_needed(jobs, name)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_release_build_shares_no_cache_with_other_jobs(
+    rendered: dict[str, Path], variant: str
+) -> None:
+    jobs = workflow(rendered[variant], RELEASE)["jobs"]
+    for job in jobs.values():
+        for step in job["steps"]:
+            if action_name(step.get("uses", "")) == "docker/build-push-action":
+                options = step["with"]
+                assert "cache-from" not in options and "cache-to" not in options, options
+                assert options["no-cache"] is True
+    assert "type=gha" not in (rendered[variant] / RELEASE).read_text()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_arm64_emulators_come_from_an_image_pinned_by_digest(
+    rendered: dict[str, Path], variant: str
+) -> None:
+    # docker/setup-qemu-action runs its `image` privileged, by default tonistiigi/binfmt:latest.
+    jobs = workflow(rendered[variant], RELEASE)["jobs"]
+    qemu = [
+        step
+        for job in jobs.values()
+        for step in job["steps"]
+        if action_name(step.get("uses", "")) == "docker/setup-qemu-action"
+    ]
+    assert qemu, "arm64 is built under emulation: the workflow sets it up"
+    for step in qemu:
+        image = step["with"].get("image", "")
+        assert re.fullmatch(
+            r"docker\.io/tonistiigi/binfmt:qemu-v[\d.]+@sha256:[0-9a-f]{64}", image
+        ), step
+        assert step["with"]["platforms"] == "arm64"
+
+
+def release_channel(project: Path, tmp_path: Path, tag: str, tags: list[str]) -> dict[str, str]:
+    """The version job's `channel` step in a checkout holding `tags` (the pushed one included)."""
+    step = next(
+        s
+        for s in workflow(project, RELEASE)["jobs"]["version"]["steps"]
+        if s.get("id") == "channel"
+    )
+    repository = tmp_path / tag
+    repository.mkdir()
+    run(["git", "init", "--quiet"], cwd=repository)
+    run(["git", "commit", "--quiet", "--allow-empty", "--message", "History"], cwd=repository)
+    for name in tags:
+        run(["git", "tag", name], cwd=repository)
+    output = repository / "github_output"
+    output.write_text("")
+    assert step["env"] == {"VERSION": "${{ steps.check.outputs.version }}"}
+    run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=repository,
+        env=tool_env(VERSION=tag.removeprefix("v"), GITHUB_OUTPUT=str(output)),
+    )
+    return dict(line.split("=", 1) for line in output.read_text().splitlines())
+
+
+# (pushed tag, tags in the repository before it) -> pre-release, latest
+CHANNELS = [
+    ("v0.1.0", [], "false", "true"),
+    ("v1.2.1", ["v1.0.0", "v1.1.0", "v1.2.0"], "false", "true"),
+    ("v1.1.5", ["v1.0.0", "v1.1.0", "v1.2.0"], "false", "false"),  # a backport
+    ("v1.10.0", ["v1.9.0", "v1.2.0"], "false", "true"),  # versions, not text, compared
+    ("v1.0.0.post1", ["v1.0.0"], "false", "true"),  # a post-release is final
+    ("v1.3.0rc1", ["v1.2.0"], "true", "false"),
+    ("v1.3.0.dev1", ["v1.2.0"], "true", "false"),
+    ("v1.3.0", ["v1.2.0", "v1.3.0rc1"], "false", "true"),
+    ("v2.0.0a1", ["v1.2.0"], "true", "false"),
+    ("v2.0.0b2", ["v1.2.0"], "true", "false"),
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_release_marks_pre_releases_and_moves_latest_only_forward(
+    rendered: dict[str, Path], tmp_path: Path, variant: str
+) -> None:
+    project = rendered[variant]
+    for tag, earlier, prerelease, latest in CHANNELS:
+        got = release_channel(project, tmp_path, tag, [*earlier, tag])
+        assert got == {"prerelease": prerelease, "latest": latest}, tag
+    # Those decisions reach the image tags and the GitHub release.
+    jobs = workflow(project, RELEASE)["jobs"]
+    meta = next(s for s in jobs["image"]["steps"] if s.get("id") == "meta")
+    assert meta["with"]["flavor"].strip() == "latest=${{ needs.version.outputs.latest }}"
+    release_env = jobs["release"]["steps"][-1]["env"]
+    assert release_env["LATEST"] == "${{ needs.version.outputs.latest }}"
+    assert release_env["PRERELEASE"] == "${{ needs.version.outputs.prerelease }}"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize(
+    ("latest", "prerelease", "attested"),
+    [("true", "false", "true"), ("false", "false", "false"), ("false", "true", "true")],
+    ids=["latest-attested", "backport-private", "prerelease"],
+)
+def test_release_step_follows_the_channel_and_the_attestation(
+    rendered: dict[str, Path],
+    tmp_path: Path,
+    variant: str,
+    latest: str,
+    prerelease: str,
+    attested: str,
+) -> None:
+    step = workflow(rendered[variant], RELEASE)["jobs"]["release"]["steps"][-1]
+    args_file = fake_gh(tmp_path / "bin")
+    values = {
+        "github.token": "dry-run-token",
+        "needs.version.outputs.version": "1.1.5",
+        "needs.image.outputs.name": "ghcr.io/example/project",
+        "needs.image.outputs.digest": "sha256:" + "0" * 64,
+        "needs.image.outputs.attested": attested,
+        "needs.version.outputs.prerelease": prerelease,
+        "needs.version.outputs.latest": latest,
+    }
+    env = {
+        name: re.sub(r"\$\{\{\s*(.+?)\s*\}\}", lambda m: values[m.group(1)], str(value))
+        for name, value in step["env"].items()
+    }
+    path = f"{tmp_path / 'bin'}:{tool_env()['PATH']}"
+    run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=tmp_path,
+        env=tool_env(
+            PATH=path,
+            GH_ARGS_FILE=str(args_file),
+            GITHUB_REF_NAME="v1.1.5",
+            GITHUB_REPOSITORY="example/project",
+            **env,
+        ),
+    )
+    args = args_file.read_text().split("\0")[:-1]
+    assert f"--latest={latest}" in args
+    assert ("--prerelease" in args) is (prerelease == "true")
+    notes = args[args.index("--notes") + 1]
+    assert ("gh attestation verify" in notes) is (attested == "true"), notes
+
+
 # --- The audit workflow -------------------------------------------------------------------------
 
 
@@ -400,6 +653,83 @@ def test_audit_runs_on_every_push_and_weekly(rendered: dict[str, Path]) -> None:
     assert on["push"] is None, "every branch and tag"
     assert len(on["schedule"]) == 1
     assert data["env"]["POETRY_VERSION"] == read_answers(rendered[DEFAULT])["poetry_version"]
+
+
+def steps_after_export(project: Path) -> tuple[str, list[dict[str, Any]]]:
+    """The audit job's export command, and the `run:` steps after it (pip-audit's among them)."""
+    steps = workflow(project, AUDIT)["jobs"]["dependencies"]["steps"]
+    (index,) = [i for i, s in enumerate(steps) if s.get("run", "").startswith("poetry export")]
+    return steps[index]["run"], [step for step in steps[index + 1 :] if "run" in step]
+
+
+@pytest.fixture(scope="session")
+def pip_audit(shared_cache: SharedCache) -> Path:
+    """The audit workflow's pip-audit (copier.yml's pin), in a venv of its own: its bin folder."""
+
+    def install(path: Path) -> None:
+        run(["python3", "-m", "venv", path])
+        run(
+            [
+                path / "bin" / "pip",
+                "install",
+                "--quiet",
+                f"pip-audit=={default('pip_audit_version')}",
+            ]
+        )
+
+    return shared_cache.get("pip-audit", default("pip_audit_version"), install) / "bin"
+
+
+@pytest.mark.parametrize("variant", [*VARIANTS, "app-src+extras"])
+def test_audit_exports_what_the_image_installs(
+    rendered: dict[str, Path], rendered_project: ProjectFactory, variant: str
+) -> None:
+    project = rendered.get(variant) or rendered_project(**answer_set(variant))
+    export, _ = steps_after_export(project)
+    assert export.startswith("poetry export --only main ")
+    # The Dockerfile's install (poetry install or poetry export) names the extras it installs.
+    image_extras = re.findall(r"--extras (\S+)", (project / "Dockerfile").read_text())
+    assert set(re.findall(r"--extras (\S+)", export)) == set(image_extras)
+    assert set(image_extras) == set(read_answers(project).get("extras", []))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_audit_fails_on_an_export_this_python_cannot_use(
+    rendered: dict[str, Path], pip_audit: Path, tmp_path: Path, variant: str
+) -> None:
+    _, steps = steps_after_export(rendered[variant])
+    hashes = "    --hash=sha256:" + "0" * 64
+    six, attrs = "six==1.16.0 ; python_version < '3.0'", "attrs==23.1.0"
+    exports = {
+        # Every marker excludes this Python: pip-audit skips both and finds nothing, exit 0.
+        "excluded": (
+            f"{six} \\\n{hashes}\n{attrs} ; python_version >= '4.0' \\\n{hashes}\n",
+            False,
+        ),
+        "applies": (f"{six} \\\n{hashes}\n{attrs} ; python_version >= '3' \\\n{hashes}\n", True),
+        "unmarked": (f"{attrs} \\\n{hashes}\n", True),
+        "no-dependencies": ("", True),
+    }
+    for name, (text, passes) in exports.items():
+        temp = tmp_path / name
+        temp.mkdir()
+        (temp / "requirements.txt").write_text(text)
+        # pip-audit itself only where it needs no network (it would ask PyPI about the packages).
+        replayed = [s for s in steps if passes is False or not s["run"].startswith("pip-audit")]
+        returncode, output = 0, ""
+        for step in replayed:
+            result = run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                cwd=temp,
+                env=tool_env(RUNNER_TEMP=str(temp), PATH=f"{pip_audit}:{tool_env()['PATH']}"),
+                check=False,
+            )
+            returncode, output = result.returncode, output + result.stdout + result.stderr
+            if returncode != 0:
+                break
+        assert (returncode == 0) is passes, (name, output)
+        if not passes:
+            assert "::error::None of the 2 exported requirements applies to Python" in output
 
 
 @pytest.mark.slow
