@@ -44,7 +44,7 @@ def test_update_workflow_installs_the_copier_the_template_is_tested_with(
     # The pins are step env values (where Renovate updates them), used as $NAME in the command.
     install = string.Template(step["run"]).substitute(step.get("env", {}))
     assert pinned_requirements(install) == {
-        name: TOOLING[name] for name in ("copier", "copier-template-extensions")
+        name: TOOLING[name] for name in ("copier", "copier-template-extensions", "poetry-core")
     }
 
 
