@@ -19,12 +19,14 @@ import pytest
 from helpers import (
     DOCKER,
     IMAGE_REPOSITORY,
+    TEMPLATE,
     BuiltImage,
     EditedImageFactory,
     ImageFactory,
     ProjectCopier,
     ProjectFactory,
     SharedCache,
+    build_history,
     copy_project,
     docker_build,
     image_tag,
@@ -169,3 +171,17 @@ def edited_image(
         return BuiltImage(tag, path / "project", (path / "build.log").read_text())
 
     return make
+
+
+@pytest.fixture(scope="session")
+def history(shared_cache: SharedCache) -> Path:
+    """The update tests' template history (helpers.build_history), built once per run."""
+    return shared_cache.get("update-template-history", {"source": str(TEMPLATE)}, build_history)
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(shared_cache: SharedCache) -> Path:
+    """One pre-commit store for the whole run, so hook environments are built once."""
+    path = shared_cache.root / "pre-commit-home"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -392,3 +392,82 @@ class Questionnaire:
         self.output = transcript.getvalue()
         self.returncode = child.exitstatus
         assert self.returncode == 0, f"copier exited {self.returncode}:\n{self.output[-6000:]}"
+
+
+# --- A template history for update tests: three tagged versions of this working tree ----------
+
+# The line 0.2.0 changes, which the conflict test also changes on the user's side.
+UNBUFFERED = "ENV PYTHONUNBUFFERED=1"
+TEMPLATE_FIX = "ENV PYTHONUNBUFFERED=1 PYTHONFAULTHANDLER=1"
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert text.count(old) == 1, f"{path.name}: expected one {old!r} to edit"
+    path.write_text(text.replace(old, new))
+
+
+# How a template renames a question without losing the answer: migrations/rename_answer.py before
+# the update. This history's 0.1.0 renames `hash_mode` (its 0.0.1) to `hash_policy`.
+RENAME_MIGRATION = """\
+  - version: "0.1.0"
+    command:
+      - "{{ _copier_python }}"
+      - "{{ _copier_conf.src_path }}/migrations/rename_answer.py"
+      - "{{ _copier_conf.answers_file }}"
+      - hash_mode
+      - hash_policy
+    when: "{{ _stage == 'before' }}"
+"""
+
+
+# --- The template's history -----------------------------------------------------------------------
+
+
+def build_history(repo: Path) -> None:
+    # Tracked and untracked-but-not-ignored files: the template as this working tree has it.
+    listed = template_files()
+
+    def snapshot() -> None:
+        for relative in listed:
+            (repo / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE / relative, repo / relative)
+
+    snapshot()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    for path in [
+        repo / "copier.yml",
+        *(repo / "template").rglob("*"),
+        *(repo / "includes").rglob("*"),
+    ]:
+        if path.is_file() and "hash_policy" in path.read_text():
+            path.write_text(path.read_text().replace("hash_policy", "hash_mode"))
+    commit(repo, "0.0.1: the hash question is still called hash_mode")
+    git(repo, "tag", "0.0.1")
+
+    snapshot()
+    # The rename's migration, as a template that renames a question ships it (migrations/).
+    replace_once(repo / "copier.yml", "\n_migrations:\n", "\n_migrations:\n" + RENAME_MIGRATION)
+    commit(repo, "0.1.0: the template as in the working tree, with the rename's migration")
+    git(repo, "tag", "0.1.0")
+
+    replace_once(repo / "template" / "Dockerfile.jinja", f"\n{UNBUFFERED}\n", f"\n{TEMPLATE_FIX}\n")
+    replace_once(
+        repo / "template" / "pyproject.toml.jinja",
+        "[tool.mypy]\n",
+        "[tool.mypy]\nwarn_unreachable = true\n",
+    )
+    commit(repo, "0.2.0: a template fix in the Dockerfile and the mypy configuration")
+    git(repo, "tag", "0.2.0")
+
+
+def generate(history: Path, dest: Path, ref: str, *data: str, lock: bool = False) -> Path:
+    """`copier copy` at `ref` (with the copy-time `poetry lock` if `lock`), `git init`, commit."""
+    options = [arg for answer in ("project_name=Round Trip", *data) for arg in ("--data", answer)]
+    skip = [] if lock else ["--skip-tasks"]
+    copier(
+        "copy", "--trust", "--defaults", "--vcs-ref", ref, *skip, *options, str(history), str(dest)
+    )
+    git(dest, "init", "--quiet", "--initial-branch=main")
+    commit(dest, f"Generated from template {ref}")
+    return dest

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_update import history
 
 from extensions.existing import TEMPLATE_FILES
 from helpers import (
@@ -44,20 +43,16 @@ from helpers import (
     template_snapshot,
     tree,
 )
-from test_ci_files import (
+from workflow_replay import (
     Runner,
     build_push_action,
     checkout,
     git_changes,
     hadolint_action,
     host_env,
-    pre_commit_home,
     replay_job,
     workflow,
 )
-
-# Session fixtures shared with test_update and test_ci_files.
-__all__ = ["history", "pre_commit_home"]
 
 FIXTURES = Path(__file__).parent / "fixtures" / "adopt"
 

@@ -34,7 +34,7 @@ from helpers import (
     run,
     tool_env,
 )
-from test_ci_files import (
+from workflow_replay import (
     ACTION_REASONS,
     Runner,
     action_name,

@@ -13,11 +13,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_update import generate, history, replace_once
 
-from helpers import commit, env, git, run, tree
-
-__all__ = ["history"]  # the session fixture, shared with test_update
+from helpers import commit, env, generate, git, replace_once, run, tree
 
 pytestmark = pytest.mark.slow
 
