@@ -9,6 +9,7 @@ import pytest
 
 from answer_sets import ASKED, answers
 from dockerfile_syntax import instructions
+from docs import question_table
 from helpers import TEMPLATE, ProjectFactory
 
 DOC = TEMPLATE / "docs" / "dockerfile.md"
@@ -91,6 +92,12 @@ def readme_question_names() -> list[str]:
     section = README.read_text().split("\n## Questions\n", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     return [name for row in rows for name in re.findall(r"`(\w+)`", row.split("|")[1])]
+
+
+def test_readme_question_table_is_written_from_copier_yml() -> None:
+    # Generated, not checked after the fact: `./dev readme` writes it; it must be current.
+    readme = README.read_text()
+    assert question_table.written(readme) == readme, "run ./dev readme"
 
 
 def test_readme_question_table_lists_every_question_once_in_copier_yml_order() -> None:

@@ -1,0 +1,1 @@
+"""Documentation sources; question_table.py writes the README's question table."""
