@@ -5,7 +5,11 @@ Three fixture projects in tests/fixtures/adopt/, modelled on real ones (not the 
   `greeter/cli/` package (where the stub `cli.py` would clash), its own CI workflow and .gitignore;
 - `hello-service`: `[tool.poetry]` metadata (Poetry 1 style, which Poetry 2 warns about), a WSGI
   app served by gunicorn through `svc serve --bind ...`;
-- `dbtool`: a flat app whose PostgreSQL driver (psycopg2, built from source) is an extra.
+- `dbtool`: a flat app whose PostgreSQL driver (psycopg2, built from source) is an extra;
+- `notary`: a PEP 621 `license = { file = "LICENSE" }` table, which Poetry reads whenever it loads
+  the project, even only to install its dependencies;
+- `tally`: a standard-library-only app whose `[project]` has no `dependencies` key, so Poetry has
+  no main group.
 
 Each is adopted as a user would: in its git repository, `copier copy --trust --defaults TEMPLATE .`
 with stdin closed. Every file it had must be byte-identical afterwards; the image must build and
@@ -26,7 +30,7 @@ from typing import Any
 import pytest
 from test_update import commit, copier, git, history, tree
 
-from extensions.existing import TEMPLATE_FILES
+from extensions.existing import TEMPLATE_FILES, load_files
 from helpers import (
     DOCKER,
     PROJECT_NAME,
@@ -129,7 +133,27 @@ DBTOOL = Fixture(
         ],
     },
 )
-FIXTURE_LIST = [GREETER, SERVICE, DBTOOL]
+NOTARY = Fixture(
+    "notary",
+    detected={
+        "package_name": "notary",
+        "layout": "flat",
+        "cli_name": "notary",
+        "cli_target": "notary.cli:main",
+        # The license table's file: the wheel's License-File, and what Poetry reads to load.
+        "build_context": ["README.md", "LICENSE", "notary/"],
+    },
+)
+TALLY = Fixture(
+    "tally",
+    detected={
+        "package_name": "tally",
+        "layout": "flat",
+        "cli_name": "tally",
+        "cli_target": "tally.cli:main",
+    },
+)
+FIXTURE_LIST = [GREETER, SERVICE, DBTOOL, NOTARY, TALLY]
 # Files the fixture's .gitignore ignores, planted inside the package before its image is built.
 IGNORED_FILES = {"greeter": ["src/greeter/data.sqlite3", "src/greeter/local_settings.py"]}
 IGNORED_MARKER = "ignored-by-git-7f3a"
@@ -302,6 +326,37 @@ def test_a_package_mode_false_project_is_adopted_as_deps_only(tmp_path: Path) ->
     assert 'CMD ["python"]' in after["Dockerfile"].decode()
 
 
+@pytest.mark.parametrize(
+    ("license", "files"),
+    [
+        ('{ file = "LICENSE" }', ["LICENSE"]),
+        ('{ file = "./legal/COPYING.txt" }', ["legal/COPYING.txt"]),
+        ('{ text = "MIT" }', []),
+        ('"MIT"', []),
+        # Paths a mount option cannot name: Poetry's own error names the file instead.
+        ('{ file = "../LICENSE" }', []),
+        ('{ file = "/etc/LICENSE" }', []),
+        ('{ file = "MY LICENSE" }', []),
+        ('{ file = "a,b" }', []),
+        ('{ file = "." }', []),
+    ],
+)
+def test_load_files_are_what_poetry_reads_to_load_the_project(
+    tmp_path: Path, license: str, files: list[str]
+) -> None:
+    # Readmes, license-files globs and includes are read only to build a wheel.
+    (tmp_path / "pyproject.toml").write_text(
+        f'[project]\nname = "p"\nreadme = "README.rst"\nlicense = {license}\n'
+        '[tool.poetry]\nreadme = ["A.md", "B.md"]\ninclude = ["data/"]\n'
+    )
+    assert load_files(tmp_path) == files
+
+
+def test_load_files_of_a_folder_without_pyproject_are_none(tmp_path: Path) -> None:
+    # What the update's temporary renders look like.
+    assert load_files(tmp_path) == []
+
+
 # --- What does not fit is refused before anything is written ------------------------------------
 
 
@@ -381,6 +436,52 @@ def test_the_adopted_cli_runs_its_own_entry_point(adopted_image: Any) -> None:
     # Files git ignores inside the package stayed out of the build context, so out of the wheel.
     search = f"grep -rl {IGNORED_MARKER} /app || echo none"
     assert docker_run(tag, "-c", search, options=["--entrypoint", "sh"]) == "none\n"
+
+
+def adopted_image_under(policy: str, name: str, dest: Path) -> str:
+    """The fixture adopted with hash_policy=`policy`, built; its tag."""
+    result = adopt(
+        BY_NAME[name], dest / name, str(template_snapshot()), "--data", f"hash_policy={policy}"
+    )
+    tag = image_tag({"adopted": name, "hash_policy": policy})
+    docker_build(result.project, tag)
+    return tag
+
+
+INSTALLED = (
+    "from importlib.metadata import distributions; "
+    "print(' '.join(sorted(d.metadata['Name'] for d in distributions())))"
+)
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("policy", ["poetry", "pip", "none"])
+def test_the_license_file_poetry_loads_is_mounted_into_the_dependency_step(
+    docker_engine: str, tmp_path: Path, policy: str
+) -> None:
+    # Without it Poetry stops: "license file '/src/LICENSE' not found".
+    tag = adopted_image_under(policy, "notary", tmp_path)
+    stamp = docker_run(tag, "hello")
+    assert stamp.startswith(
+        "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824 (six 1."
+    )
+    assert docker_run(tag, "-c", INSTALLED, options=["--entrypoint", "python"]) == "notary six\n"
+    # Mounted, not copied: the runtime has no /src, and the license is only the wheel's own.
+    found = "find / -xdev -name LICENSE -path '*notary*' 2>/dev/null; ls /src 2>&1 || true"
+    listing = docker_run(tag, "-c", found, options=["--entrypoint", "sh"])
+    assert listing.splitlines()[0].endswith(".dist-info/licenses/LICENSE"), listing
+    assert "No such file" in listing.splitlines()[-1], listing
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("policy", ["poetry", "pip", "none"])
+def test_an_app_without_dependencies_builds_under_every_policy(
+    docker_engine: str, tmp_path: Path, policy: str
+) -> None:
+    # No main group: `--only main` alone would stop with "Group(s) not found: main".
+    tag = adopted_image_under(policy, "tally", tmp_path)
+    assert docker_run(tag, "one two", "three") == "3 words\n"
+    assert docker_run(tag, "-c", INSTALLED, options=["--entrypoint", "python"]) == "tally\n"
 
 
 def wait_for_health(container: str, timeout: float = 90) -> str:
