@@ -9,7 +9,8 @@ Three fixture projects in tests/fixtures/adopt/, modelled on real ones (not the 
 - `notary`: a PEP 621 `license = { file = "LICENSE" }` table, which Poetry reads whenever it loads
   the project, even only to install its dependencies;
 - `tally`: a standard-library-only app whose `[project]` has no `dependencies` key, so Poetry has
-  no main group.
+  no main group;
+- `ledger`: both at once in a `package-mode = false` environment, its license file in `legal/`.
 
 Each is adopted as a user would: in its git repository, `copier copy --trust --defaults TEMPLATE .`
 with stdin closed. Every file it had must be byte-identical afterwards; the image must build and
@@ -153,7 +154,8 @@ TALLY = Fixture(
         "cli_target": "tally.cli:main",
     },
 )
-FIXTURE_LIST = [GREETER, SERVICE, DBTOOL, NOTARY, TALLY]
+LEDGER = Fixture("ledger", detected={"project_type": "deps-only"})
+FIXTURE_LIST = [GREETER, SERVICE, DBTOOL, NOTARY, TALLY, LEDGER]
 # Files the fixture's .gitignore ignores, planted inside the package before its image is built.
 IGNORED_FILES = {"greeter": ["src/greeter/data.sqlite3", "src/greeter/local_settings.py"]}
 IGNORED_MARKER = "ignored-by-git-7f3a"
@@ -484,6 +486,17 @@ def test_an_app_without_dependencies_builds_under_every_policy(
     assert docker_run(tag, "-c", INSTALLED, options=["--entrypoint", "python"]) == "tally\n"
 
 
+@pytest.mark.docker
+@pytest.mark.parametrize("policy", ["poetry", "pip", "none"])
+def test_a_deps_only_environment_gets_its_license_file_and_an_empty_venv(
+    docker_engine: str, tmp_path: Path, policy: str
+) -> None:
+    # No wheel is built, so only the load files put the license in the build context.
+    tag = adopted_image_under(policy, "ledger", tmp_path)
+    assert docker_run(tag, "python", "-c", INSTALLED) == "\n"
+    assert docker_run(tag, "python", "-c", "print(sum([1, 2]))") == "3\n"
+
+
 def wait_for_health(container: str, timeout: float = 90) -> str:
     deadline = time.monotonic() + timeout
     status = ""
@@ -557,6 +570,9 @@ def test_an_update_of_an_adopted_project_keeps_the_teams_files_quietly(
     assert changed == {"Dockerfile", ".copier-answers.yml"}, changed
     assert set(after) == set(adopted_files)
     assert "<<<<<<<" not in after["Dockerfile"].decode()
+    # The files Poetry loads stay mounted, though the update's temporary renders cannot read them.
+    for path in load_files(result.project):
+        assert f"--mount=type=bind,source={path},target={path}" in after["Dockerfile"].decode()
     # Poetry's deprecation warnings ([tool.poetry] metadata) stay out of the update's output.
     assert "Warning" not in output and "deprecated" not in output, output
     # The lock check's one line (after Copier's echo of the command) is not printed: the lock fits.
