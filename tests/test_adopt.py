@@ -20,6 +20,7 @@ run its real entry point; a `copier update` across a template change must keep a
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 import urllib.request
@@ -31,6 +32,7 @@ from typing import Any
 import pytest
 from test_update import commit, copier, git, history, tree
 
+from dockerfile_syntax import instructions
 from extensions.existing import TEMPLATE_FILES, load_files
 from helpers import (
     DOCKER,
@@ -261,6 +263,28 @@ def test_the_dockerignore_allows_what_the_wheel_reads(adopted: Any) -> None:
         "LICENSE.txt",
         "src/",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "loaded"),
+    [("greeter", []), ("notary", ["LICENSE"]), ("ledger", ["legal/LICENSE.txt"])],
+)
+def test_the_dependency_step_mounts_what_poetry_loads_and_nothing_more(
+    adopted: Any, name: str, loaded: list[str]
+) -> None:
+    # greeter's README.rst and license-files are read only to build its wheel: not mounted, so
+    # editing them never reruns the dependency step.
+    project = adopted(name).project
+    step = next(
+        line
+        for line in instructions((project / "Dockerfile").read_text())
+        if "poetry install" in line or "poetry export" in line
+    )
+    mounted = re.findall(r"--mount=type=bind,source=([^,]+),target=\1 ", step)
+    assert mounted == ["pyproject.toml", "poetry.lock", *loaded]
+    # And the build context lets each in, even where no wheel is built (ledger is deps-only).
+    allowed = [line[1:] for line in (project / ".dockerignore").read_text().splitlines()]
+    assert set(loaded) <= set(allowed)
 
 
 def test_the_dockerignore_mirrors_the_teams_gitignore(adopted: Any) -> None:
