@@ -9,6 +9,7 @@ folders too, where there is nothing to read (and nothing to check).
 
 from __future__ import annotations
 
+import posixpath
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -58,6 +59,8 @@ _PATH_GLOB = r"(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.\-/*?\[\]]+$"
 _IGNORE_PATTERN = re.compile(rf"^{_PATH_GLOB}")
 # A build-context path: relative.
 _CONTEXT_PATH = re.compile(rf"^(?!/){_PATH_GLOB}")
+# A file a bind mount names: relative, literal (no glob), no `..`.
+_MOUNT_PATH = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.\-/]+$")
 
 
 def pyproject(project: Any) -> dict[str, Any]:
@@ -97,7 +100,8 @@ def facts(project: Any) -> dict[str, Any]:
 
     Keys: name, description, author_name, author_email, license, requires_python, package_mode,
     scripts ({name: "module:function"}), extras, readme (files), license_files (globs),
-    packages ([{"include", "from"}]), includes (paths). Missing values are empty.
+    license_file (the file a PEP 621 `license = { file = ... }` table names), packages
+    ([{"include", "from"}]), includes (paths). Missing values are empty.
     """
     data = pyproject(project)
     pep621, poetry = _tables(data)
@@ -124,8 +128,10 @@ def facts(project: Any) -> dict[str, Any]:
     readme = pep621.get("readme", poetry.get("readme", []))
     readme_files = [readme["file"]] if isinstance(readme, dict) and "file" in readme else []
     license_files = _strings(pep621.get("license-files"))
+    license_file = ""
     if isinstance(license, dict) and isinstance(license.get("file"), str):
-        license_files.append(license["file"])
+        license_file = license["file"]
+        license_files.append(license_file)
     packages = [
         {"include": str(entry["include"]), "from": str(entry.get("from", ""))}
         for entry in poetry.get("packages", [])
@@ -151,6 +157,7 @@ def facts(project: Any) -> dict[str, Any]:
         "extras": sorted({canonicalize_name(str(name)) for name in extras}),
         "readme": [*_strings(readme), *readme_files],
         "license_files": license_files,
+        "license_file": license_file,
         "packages": packages,
         "includes": [path for path in includes if path],
     }
@@ -288,6 +295,18 @@ def build_context(project: Any, package_dir: str) -> list[str]:
         *found["includes"],
     ]
     return list(dict.fromkeys(path for path in paths if path))
+
+
+def load_files(project: Any) -> list[str]:
+    """What Poetry reads to load the project besides pyproject.toml and poetry.lock: the file of a
+    PEP 621 `license = { file = ... }` table (poetry-core reads it for the License field and stops
+    if it is missing). Readmes, `license-files` globs and includes are read only to build a wheel.
+    The dependency step bind-mounts these; a path a mount option cannot name (absolute, `..`,
+    spaces, commas, globs) is left out, and Poetry's own error then names the file."""
+    path = facts(project)["license_file"]
+    if not _MOUNT_PATH.match(path) or path.endswith("/") or posixpath.normpath(path) == ".":
+        return []
+    return [posixpath.normpath(path)]
 
 
 def kept_files(project: Any) -> list[str]:
@@ -479,6 +498,7 @@ GLOBALS = {
     "package_location": package_location,
     "license_choice": license_choice,
     "existing_build_context": build_context,
+    "poetry_load_files": load_files,
     "kept_files": kept_files,
     "gitignore_patterns": gitignore_patterns,
     "ignored_patterns_error": ignored_patterns_error,

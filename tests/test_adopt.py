@@ -5,7 +5,12 @@ Three fixture projects in tests/fixtures/adopt/, modelled on real ones (not the 
   `greeter/cli/` package (where the stub `cli.py` would clash), its own CI workflow and .gitignore;
 - `hello-service`: `[tool.poetry]` metadata (Poetry 1 style, which Poetry 2 warns about), a WSGI
   app served by gunicorn through `svc serve --bind ...`;
-- `dbtool`: a flat app whose PostgreSQL driver (psycopg2, built from source) is an extra.
+- `dbtool`: a flat app whose PostgreSQL driver (psycopg2, built from source) is an extra;
+- `notary`: a PEP 621 `license = { file = "LICENSE" }` table, which Poetry reads whenever it loads
+  the project, even only to install its dependencies;
+- `tally`: a standard-library-only app whose `[project]` has no `dependencies` key, so Poetry has
+  no main group;
+- `ledger`: both at once in a `package-mode = false` environment, its license file in `legal/`.
 
 Each is adopted as a user would: in its git repository, `copier copy --trust --defaults TEMPLATE .`
 with stdin closed. Every file it had must be byte-identical afterwards; the image must build and
@@ -15,6 +20,7 @@ run its real entry point; a `copier update` across a template change must keep a
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 import urllib.request
@@ -25,7 +31,8 @@ from typing import Any
 
 import pytest
 
-from extensions.existing import TEMPLATE_FILES
+from dockerfile_syntax import instructions
+from extensions.existing import TEMPLATE_FILES, load_files
 from helpers import (
     DOCKER,
     PROJECT_NAME,
@@ -128,7 +135,28 @@ DBTOOL = Fixture(
         ],
     },
 )
-FIXTURE_LIST = [GREETER, SERVICE, DBTOOL]
+NOTARY = Fixture(
+    "notary",
+    detected={
+        "package_name": "notary",
+        "layout": "flat",
+        "cli_name": "notary",
+        "cli_target": "notary.cli:main",
+        # The license table's file: the wheel's License-File, and what Poetry reads to load.
+        "build_context": ["README.md", "LICENSE", "notary/"],
+    },
+)
+TALLY = Fixture(
+    "tally",
+    detected={
+        "package_name": "tally",
+        "layout": "flat",
+        "cli_name": "tally",
+        "cli_target": "tally.cli:main",
+    },
+)
+LEDGER = Fixture("ledger", detected={"project_type": "deps-only"})
+FIXTURE_LIST = [GREETER, SERVICE, DBTOOL, NOTARY, TALLY, LEDGER]
 # Files the fixture's .gitignore ignores, planted inside the package before its image is built.
 IGNORED_FILES = {"greeter": ["src/greeter/data.sqlite3", "src/greeter/local_settings.py"]}
 IGNORED_MARKER = "ignored-by-git-7f3a"
@@ -236,6 +264,28 @@ def test_the_dockerignore_allows_what_the_wheel_reads(adopted: Any) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("name", "loaded"),
+    [("greeter", []), ("notary", ["LICENSE"]), ("ledger", ["legal/LICENSE.txt"])],
+)
+def test_the_dependency_step_mounts_what_poetry_loads_and_nothing_more(
+    adopted: Any, name: str, loaded: list[str]
+) -> None:
+    # greeter's README.rst and license-files are read only to build its wheel: not mounted, so
+    # editing them never reruns the dependency step.
+    project = adopted(name).project
+    step = next(
+        line
+        for line in instructions((project / "Dockerfile").read_text())
+        if "poetry install" in line or "poetry export" in line
+    )
+    mounted = re.findall(r"--mount=type=bind,source=([^,]+),target=\1 ", step)
+    assert mounted == ["pyproject.toml", "poetry.lock", *loaded]
+    # And the build context lets each in, even where no wheel is built (ledger is deps-only).
+    allowed = [line[1:] for line in (project / ".dockerignore").read_text().splitlines()]
+    assert set(loaded) <= set(allowed)
+
+
 def test_the_dockerignore_mirrors_the_teams_gitignore(adopted: Any) -> None:
     lines = (adopted("greeter").project / ".dockerignore").read_text().splitlines()
     mirrored = lines[lines.index(next(line for line in lines if "own .gitignore" in line)) + 2 :]
@@ -299,6 +349,37 @@ def test_a_package_mode_false_project_is_adopted_as_deps_only(tmp_path: Path) ->
     assert read_answers(project)["python_version"] == "3.12"
     assert [path for path in after if path.endswith(".py")] == ["tests/test_data.py"]
     assert 'CMD ["python"]' in after["Dockerfile"].decode()
+
+
+@pytest.mark.parametrize(
+    ("license", "files"),
+    [
+        ('{ file = "LICENSE" }', ["LICENSE"]),
+        ('{ file = "./legal/COPYING.txt" }', ["legal/COPYING.txt"]),
+        ('{ text = "MIT" }', []),
+        ('"MIT"', []),
+        # Paths a mount option cannot name: Poetry's own error names the file instead.
+        ('{ file = "../LICENSE" }', []),
+        ('{ file = "/etc/LICENSE" }', []),
+        ('{ file = "MY LICENSE" }', []),
+        ('{ file = "a,b" }', []),
+        ('{ file = "." }', []),
+    ],
+)
+def test_load_files_are_what_poetry_reads_to_load_the_project(
+    tmp_path: Path, license: str, files: list[str]
+) -> None:
+    # Readmes, license-files globs and includes are read only to build a wheel.
+    (tmp_path / "pyproject.toml").write_text(
+        f'[project]\nname = "p"\nreadme = "README.rst"\nlicense = {license}\n'
+        '[tool.poetry]\nreadme = ["A.md", "B.md"]\ninclude = ["data/"]\n'
+    )
+    assert load_files(tmp_path) == files
+
+
+def test_load_files_of_a_folder_without_pyproject_are_none(tmp_path: Path) -> None:
+    # What the update's temporary renders look like.
+    assert load_files(tmp_path) == []
 
 
 # --- What does not fit is refused before anything is written ------------------------------------
@@ -382,6 +463,63 @@ def test_the_adopted_cli_runs_its_own_entry_point(adopted_image: Any) -> None:
     assert docker_run(tag, "-c", search, options=["--entrypoint", "sh"]) == "none\n"
 
 
+def adopted_image_under(policy: str, name: str, dest: Path) -> str:
+    """The fixture adopted with hash_policy=`policy`, built; its tag."""
+    result = adopt(
+        BY_NAME[name], dest / name, str(template_snapshot()), "--data", f"hash_policy={policy}"
+    )
+    tag = image_tag({"adopted": name, "hash_policy": policy})
+    docker_build(result.project, tag)
+    return tag
+
+
+INSTALLED = (
+    "from importlib.metadata import distributions; "
+    "print(' '.join(sorted(d.metadata['Name'] for d in distributions())))"
+)
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("policy", ["poetry", "pip", "none"])
+def test_the_license_file_poetry_loads_is_mounted_into_the_dependency_step(
+    docker_engine: str, tmp_path: Path, policy: str
+) -> None:
+    # Without it Poetry stops: "license file '/src/LICENSE' not found".
+    tag = adopted_image_under(policy, "notary", tmp_path)
+    stamp = docker_run(tag, "hello")
+    assert stamp.startswith(
+        "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824 (six 1."
+    )
+    assert docker_run(tag, "-c", INSTALLED, options=["--entrypoint", "python"]) == "notary six\n"
+    # Mounted, not copied: the runtime has no /src, and the license is only the wheel's own.
+    found = "find / -xdev -name LICENSE -path '*notary*' 2>/dev/null; ls /src 2>&1 || true"
+    listing = docker_run(tag, "-c", found, options=["--entrypoint", "sh"])
+    assert listing.splitlines()[0].endswith(".dist-info/licenses/LICENSE"), listing
+    assert "No such file" in listing.splitlines()[-1], listing
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("policy", ["poetry", "pip", "none"])
+def test_an_app_without_dependencies_builds_under_every_policy(
+    docker_engine: str, tmp_path: Path, policy: str
+) -> None:
+    # No main group: `--only main` alone would stop with "Group(s) not found: main".
+    tag = adopted_image_under(policy, "tally", tmp_path)
+    assert docker_run(tag, "one two", "three") == "3 words\n"
+    assert docker_run(tag, "-c", INSTALLED, options=["--entrypoint", "python"]) == "tally\n"
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("policy", ["poetry", "pip", "none"])
+def test_a_deps_only_environment_gets_its_license_file_and_an_empty_venv(
+    docker_engine: str, tmp_path: Path, policy: str
+) -> None:
+    # No wheel is built, so only the load files put the license in the build context.
+    tag = adopted_image_under(policy, "ledger", tmp_path)
+    assert docker_run(tag, "python", "-c", INSTALLED) == "\n"
+    assert docker_run(tag, "python", "-c", "print(sum([1, 2]))") == "3\n"
+
+
 def wait_for_health(container: str, timeout: float = 90) -> str:
     deadline = time.monotonic() + timeout
     status = ""
@@ -455,6 +593,9 @@ def test_an_update_of_an_adopted_project_keeps_the_teams_files_quietly(
     assert changed == {"Dockerfile", ".copier-answers.yml"}, changed
     assert set(after) == set(adopted_files)
     assert "<<<<<<<" not in after["Dockerfile"].decode()
+    # The files Poetry loads stay mounted, though the update's temporary renders cannot read them.
+    for path in load_files(result.project):
+        assert f"--mount=type=bind,source={path},target={path}" in after["Dockerfile"].decode()
     # Poetry's deprecation warnings ([tool.poetry] metadata) stay out of the update's output.
     assert "Warning" not in output and "deprecated" not in output, output
     # The lock check's one line (after Copier's echo of the command) is not printed: the lock fits.
