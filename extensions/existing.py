@@ -490,6 +490,14 @@ def build_context_error(paths: Any) -> str:
     )  # fmt: skip
 
 
+def load_files_error(paths: Any) -> str:
+    return _path_list_error(
+        paths, "load_files", '["LICENSE"]',
+        lambda item: bool(_MOUNT_PATH.match(item)) and not item.endswith("/"),
+        "relative file paths of letters, digits, _ . - / without `..` or globs (bind mounts)",
+    )  # fmt: skip
+
+
 GLOBALS = {
     "is_adoptable": is_adoptable,
     "existing_facts": facts,
@@ -510,6 +518,7 @@ GLOBALS = {
     "existing_extras_error": existing_extras_error,
     "existing_package_error": existing_package_error,
     "build_context_error": build_context_error,
+    "load_files_error": load_files_error,
     "existing_files_error": existing_files_error,
 }
 

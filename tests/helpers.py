@@ -349,6 +349,8 @@ ProjectCopier = Callable[[Path], Path]
 # Prompts as a terminal shows them: "🎤 <help>" (colour codes between), then the default or choices.
 _ANSI = r"(?:\x1b\[[0-9;?]*[A-Za-z])*"
 _PROMPT = "🎤" + _ANSI + r" ([^\x1b\r\n]+)"
+# prompt_toolkit ends every drawing of a prompt by turning line wrapping back on.
+_DRAWN = "\x1b[?7h"
 # Keys a terminal sends: a choice list moves with the arrow keys.
 DOWN = "\x1b[B"
 
@@ -369,7 +371,9 @@ class Questionnaire:
             sys.executable,
             ["-m", "copier", *map(str, args)],
             cwd=str(cwd),
-            env={**env(), "TERM": "xterm-256color", "COLUMNS": "100"},
+            # No cursor-position request: a real terminal answers it, a pseudo-terminal does not,
+            # and prompt_toolkit would wait for the answer while keys arrive.
+            env={**env(), "TERM": "xterm-256color", "COLUMNS": "100", "PROMPT_TOOLKIT_NO_CPR": "1"},
             dimensions=(50, 100),
             encoding="utf-8",
             timeout=300,
@@ -380,11 +384,13 @@ class Questionnaire:
             help_text = child.match.group(1).strip()
             self.prompts.append(help_text)
             keys = next((k for start, k in answers.items() if help_text.startswith(start)), "")
-            child.expect("\r\n")  # the line with the default or the first choice
+            # The prompt drawn to its end: it now reads the keys.
+            child.expect(re.escape(_DRAWN))
             *refused, keys = keys.split("\r")
             for attempt in refused:  # each submitted, and refused by the validator
                 child.send(attempt + "\r")
                 child.expect("Validation error")
+                child.expect(re.escape(_DRAWN))
             child.send(keys + "\r")
             # The question redrawn with its answer, before the next one.
             child.expect(re.escape(help_text))
