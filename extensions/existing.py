@@ -9,6 +9,7 @@ folders too, where there is nothing to read (and nothing to check).
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import tomllib
@@ -16,7 +17,6 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from jinja2 import Environment
 from jinja2.ext import Extension
 from packaging.tags import Tag, compatible_tags, cpython_tags
@@ -26,10 +26,6 @@ if TYPE_CHECKING:
     from poetry.core.constraints.version import VersionConstraint
 
 PYPROJECT = "pyproject.toml"
-# The license and Python version choices of copier.yml.
-_QUESTIONS = yaml.safe_load((Path(__file__).resolve().parents[1] / "copier.yml").read_text())
-LICENSES: tuple[str, ...] = tuple(_QUESTIONS["license"]["choices"])
-PYTHON_VERSIONS: tuple[str, ...] = tuple(_QUESTIONS["python_version"]["choices"])
 # What the template renders at fixed paths (every file but the package, the tests and the
 # answers file). Adoption keeps each one the project already has; tests/test_adopt.py checks
 # this list against what the template renders.
@@ -64,10 +60,23 @@ _MOUNT_PATH = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.\-/]+$")
 
 
 def pyproject(project: Any) -> dict[str, Any]:
-    """The project's pyproject.toml as a dict; empty when there is none or it does not parse."""
+    """The project's pyproject.toml as a dict; empty when there is none or it does not parse.
+
+    Read once per version of the file: every default and validator of a copy asks for it, and
+    gets the same parse while the file is unchanged (keyed by its path, size and mtime).
+    """
+    path = Path(str(project), PYPROJECT)
     try:
-        text = Path(str(project), PYPROJECT).read_text(encoding="utf-8")
-        return tomllib.loads(text)
+        stat = path.stat()
+    except OSError:
+        return {}
+    return _parsed(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(path: str, size: int, mtime_ns: int) -> dict[str, Any]:
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
 
@@ -235,12 +244,13 @@ def locked_packages_without_wheels(project: Any, version: str) -> list[str]:
     return blocked
 
 
-def supported_python(project: Any, preferred: str) -> str:
+def supported_python(project: Any, preferred: str, versions: Iterable[str]) -> str:
     """The image's Python for an existing project: `preferred` if its bound allows it and every
     locked package has a wheel for it, else the newest python_version choice that has both, else
-    the newest the bound allows (else `preferred`, and the validator explains)."""
+    the newest the bound allows (else `preferred`, and the validator explains). `versions`: the
+    python_version choices, oldest first."""
     constraint = python_constraint(facts(project)["requires_python"])
-    allowed = [version for version in PYTHON_VERSIONS if allows_python(constraint, version)]
+    allowed = [version for version in versions if allows_python(constraint, version)]
     if not allowed:
         return preferred
     installable = [v for v in allowed if not locked_packages_without_wheels(project, v)]
@@ -266,10 +276,10 @@ def python_choice_reason(project: Any, python_version: str, preferred: str) -> s
     )
 
 
-def license_choice(project: Any, fallback: str) -> str:
+def license_choice(project: Any, fallback: str, licenses: Iterable[str]) -> str:
     """The project's license if it is one of the license choices, else `fallback`."""
     license = facts(project)["license"]
-    return license if license in LICENSES else fallback
+    return license if license in licenses else fallback
 
 
 def package_location(project: Any, package_name: str) -> tuple[str, str]:

@@ -24,12 +24,11 @@ from jinja2.ext import Extension
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-# The python_version choices of copier.yml, the one list of supported versions.
-PYTHON_VERSIONS: tuple[str, ...] = tuple(
-    yaml.safe_load((Path(__file__).resolve().parents[1] / "copier.yml").read_text())[
-        "python_version"
-    ]["choices"]
-)
+# copier.yml's choices that extensions need, read here only (adoption gets them as arguments):
+# the supported Python versions, oldest first, and the licenses.
+_CHOICES = yaml.safe_load((Path(__file__).resolve().parents[1] / "copier.yml").read_text())
+PYTHON_VERSIONS: tuple[str, ...] = tuple(_CHOICES["python_version"]["choices"])
+LICENSES: tuple[str, ...] = tuple(_CHOICES["license"]["choices"])
 # PEP 508 distribution names (case-insensitive).
 _DIST_NAME = re.compile(r"^([a-z0-9]|[a-z0-9][a-z0-9._-]*[a-z0-9])$", re.IGNORECASE)
 _PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -585,3 +584,5 @@ class TemplateFilters(Extension):
         environment.globals["current_year"] = current_year
         environment.globals["structural_change_error"] = structural_change_error
         environment.globals["secret_file_patterns"] = SECRET_FILE_PATTERNS
+        environment.globals["python_versions"] = PYTHON_VERSIONS
+        environment.globals["licenses"] = LICENSES

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from extensions import existing
+from extensions.filters import PYTHON_VERSIONS
 
 # A 2023 lock, as `poetry lock` wrote it for `python = "^3.8"`: frozenlist 1.3.3 publishes wheels
 # up to CPython 3.11 only; six is pure Python; cryptography's abi3 wheel serves every CPython.
@@ -75,7 +76,7 @@ def test_python_constraints_are_read_as_poetry_reads_them(
     constraint: str, allowed: list[str]
 ) -> None:
     parsed = existing.python_constraint(constraint)
-    assert [v for v in existing.PYTHON_VERSIONS if existing.allows_python(parsed, v)] == allowed
+    assert [v for v in PYTHON_VERSIONS if existing.allows_python(parsed, v)] == allowed
 
 
 def test_an_unparsable_or_empty_constraint_bounds_nothing() -> None:
@@ -85,7 +86,7 @@ def test_an_unparsable_or_empty_constraint_bounds_nothing() -> None:
 
 
 def test_a_bound_of_one_minor_version_is_the_images_python(tmp_path: Path) -> None:
-    assert existing.supported_python(project(tmp_path, "3.11.*"), "3.13") == "3.11"
+    assert existing.supported_python(project(tmp_path, "3.11.*"), "3.13", PYTHON_VERSIONS) == "3.11"
     assert existing.existing_python_error("3.12", tmp_path)
     assert not existing.existing_python_error("3.11", tmp_path)
 
@@ -101,11 +102,24 @@ def test_adoption_chooses_the_newest_python_the_lock_installs_and_says_why(
     tmp_path: Path,
 ) -> None:
     old = project(tmp_path, "^3.8", OLD_LOCK)
-    assert existing.supported_python(old, "3.13") == "3.11"
+    assert existing.supported_python(old, "3.13", PYTHON_VERSIONS) == "3.11"
     reason = existing.python_choice_reason(old, "3.11", "3.13")
     assert "frozenlist 1.3.3" in reason and "3.13" in reason
     # Without a lock, only the bound decides, and there is nothing to say.
     new = tmp_path / "new"
     new.mkdir()
-    assert existing.supported_python(project(new, "^3.8"), "3.13") == "3.13"
+    assert existing.supported_python(project(new, "^3.8"), "3.13", PYTHON_VERSIONS) == "3.13"
     assert existing.python_choice_reason(new, "3.13", "3.13") == ""
+
+
+def test_the_pyproject_is_parsed_once_per_version_of_the_file(tmp_path: Path) -> None:
+    # Every default and validator reads the project's facts: one parse while the file is unchanged.
+    project(tmp_path, "^3.11")
+    existing._parsed.cache_clear()
+    for _ in range(5):
+        assert existing.facts(tmp_path)["requires_python"] == "^3.11"
+    assert existing._parsed.cache_info().misses == 1
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "new"\nrequires-python = ">=3.12"\n'
+    )
+    assert existing.facts(tmp_path)["requires_python"] == ">=3.12"
