@@ -1,4 +1,6 @@
-"""Pure functions the template uses, registered as Jinja filters and globals.
+"""The template's filters and validators: pure functions of their arguments, registered as Jinja
+filters and globals, and copier.yml's choices (read once, at import). What the machine says (git's
+identity, the date) is in environment.py; what an adopted project says, in existing.py.
 
 Validators return an empty string when the answer is accepted and a full sentence saying
 what is wrong and what is accepted otherwise: that is the contract of Copier's `validator:`.
@@ -6,11 +8,9 @@ what is wrong and what is accepted otherwise: that is the contract of Copier's `
 
 from __future__ import annotations
 
-import datetime
 import json
 import keyword
 import re
-import subprocess
 import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -212,22 +212,6 @@ def markdown_text(value: Any) -> str:
 def apt_pinned(packages: Iterable[str]) -> bool:
     """True when every apt package carries a `=version` pin."""
     return all("=" in package for package in packages)
-
-
-def current_year() -> int:
-    """The year a project is generated in (LICENSE copyright line)."""
-    return datetime.date.today().year
-
-
-def git_config(key: str) -> str:
-    """A value of the user's git configuration, or "" when git or the key is missing."""
-    try:
-        result = subprocess.run(
-            ["git", "config", "--get", key], capture_output=True, text=True, check=False
-        )
-    except OSError:
-        return ""
-    return result.stdout.strip()
 
 
 # Defaults offered at the prompt ---------------------------------------------------------------
@@ -575,13 +559,11 @@ FILTERS = {
 
 
 class TemplateFilters(Extension):
-    """Registers FILTERS and `git_config` with Copier's Jinja environment."""
+    """Registers FILTERS, and the globals the templates use, with Copier's Jinja environment."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters.update(FILTERS)
-        environment.globals["git_config"] = git_config
-        environment.globals["current_year"] = current_year
         environment.globals["structural_change_error"] = structural_change_error
         environment.globals["secret_file_patterns"] = SECRET_FILE_PATTERNS
         environment.globals["python_versions"] = PYTHON_VERSIONS

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from answer_sets import PYTHON_VERSIONS
-from extensions import filters
+from extensions import environment, filters
 
 
 @pytest.mark.parametrize(
@@ -84,13 +84,13 @@ def test_git_config_reads_the_users_git_configuration(
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.chdir(tmp_path)
-    assert filters.git_config("user.name") == "Ada L"
-    assert filters.git_config("user.email") == ""
+    assert environment.git_config("user.name") == "Ada L"
+    assert environment.git_config("user.email") == ""
 
 
 def test_git_config_is_empty_without_git(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    assert filters.git_config("user.name") == ""
+    assert environment.git_config("user.name") == ""
 
 
 # Validators: "" accepts; a sentence naming the problem and what is accepted rejects.
