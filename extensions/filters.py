@@ -22,15 +22,14 @@ import yaml
 from jinja2 import Environment
 from jinja2.ext import Extension
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidName, canonicalize_name
+from packaging.version import Version
 
 # copier.yml's choices that extensions need, read here only (adoption gets them as arguments):
 # the supported Python versions, oldest first, and the licenses.
 _CHOICES = yaml.safe_load((Path(__file__).resolve().parents[1] / "copier.yml").read_text())
 PYTHON_VERSIONS: tuple[str, ...] = tuple(_CHOICES["python_version"]["choices"])
 LICENSES: tuple[str, ...] = tuple(_CHOICES["license"]["choices"])
-# PEP 508 distribution names (case-insensitive).
-_DIST_NAME = re.compile(r"^([a-z0-9]|[a-z0-9][a-z0-9._-]*[a-z0-9])$", re.IGNORECASE)
 _PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _CLI_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _EMAIL = re.compile(
@@ -105,11 +104,16 @@ def python_image(python_version: str, debian_release: str) -> str:
 
 def later_python_versions(python_version: str) -> list[str]:
     """The supported versions from `python_version` up (CI test matrix)."""
-    return [v for v in PYTHON_VERSIONS if _version_key(v) >= _version_key(python_version)]
+    return [v for v in PYTHON_VERSIONS if Version(v) >= Version(python_version)]
 
 
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
+def is_distribution_name(name: str) -> bool:
+    """A valid PEP 508 distribution name, as packaging validates it."""
+    try:
+        canonicalize_name(str(name), validate=True)
+    except InvalidName:
+        return False
+    return True
 
 
 def image_name(slug: str) -> str:
@@ -273,7 +277,7 @@ def _too_long(value: str, what: str) -> str:
 
 
 def project_slug_error(slug: str) -> str:
-    if not _DIST_NAME.match(str(slug)):
+    if not is_distribution_name(str(slug)):
         return (
             f"project_slug '{slug}' is not a valid distribution name: use ASCII letters, digits, "
             "'-', '_' or '.', starting and ending with a letter or digit (e.g. 'my-tool')."
@@ -435,7 +439,7 @@ def extras_error(extras: Any) -> str:
     if error:
         return error
     for extra in extras:
-        if not _DIST_NAME.match(extra) or canonicalize_name(extra) != extra:
+        if not is_distribution_name(extra) or canonicalize_name(extra) != extra:
             example = slugify(extra) or "postgres"
             return (
                 f"extras: '{extra}' is not a normalised extra name (PEP 685): use lowercase "

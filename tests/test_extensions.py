@@ -400,3 +400,16 @@ def test_folder_name_is_the_destinations_last_component(tmp_path: Path) -> None:
     (tmp_path / "my-tool").mkdir()
     assert filters.folder_name(tmp_path / "my-tool") == "my-tool"
     assert filters.folder_name(tmp_path / "my-tool" / ".") == "my-tool"
+
+
+@pytest.mark.parametrize("name", ["my-tool", "a", "My.Tool_2"])
+def test_distribution_names_are_validated_by_packaging(name: str) -> None:
+    assert filters.is_distribution_name(name)
+    assert filters.project_slug_error(name) == ""
+
+
+@pytest.mark.parametrize("name", ["-x", "x-", "a b", "tool\n", ""])
+def test_what_packaging_refuses_is_no_project_slug(name: str) -> None:
+    # "tool\n" passed the hand-written regex (its `$` matches before a final newline).
+    assert not filters.is_distribution_name(name)
+    assert filters.project_slug_error(name)
