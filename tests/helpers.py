@@ -382,6 +382,10 @@ class Questionnaire:
         child.logfile_read = transcript
         while child.expect([_PROMPT, pexpect.EOF]) == 0:
             help_text = child.match.group(1).strip()
+            if self.prompts and help_text == self.prompts[-1]:
+                # The answered question drawn again (prompt_toolkit may draw a question more than
+                # once): keys sent now could reach no prompt at all, so wait for the next one.
+                continue
             self.prompts.append(help_text)
             keys = next((k for start, k in answers.items() if help_text.startswith(start)), "")
             # The prompt drawn to its end: it now reads the keys.
@@ -392,8 +396,6 @@ class Questionnaire:
                 child.expect("Validation error")
                 child.expect(re.escape(_DRAWN))
             child.send(keys + "\r")
-            # The question redrawn with its answer, before the next one.
-            child.expect(re.escape(help_text))
         child.close()
         self.output = transcript.getvalue()
         self.returncode = child.exitstatus
