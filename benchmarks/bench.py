@@ -42,6 +42,7 @@ from helpers import (  # noqa: E402
     template_default,
     uv_image,
 )
+from helpers import run as helpers_run  # noqa: E402
 
 ALTERNATIVES = HERE / "alternatives"
 RESULTS = HERE / "results"
@@ -198,23 +199,9 @@ FIGURES = (
 # --- Running commands ---------------------------------------------------------------------------
 
 
-def tool_env() -> dict[str, str]:
-    """Poetry and copier outside the tooling venv, so Poetry finds a Python 3.13 for the project."""
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    env["POETRY_VIRTUALENVS_IN_PROJECT"] = "true"
-    env["DOCKER_BUILDKIT"] = "1"
-    return env
-
-
 def execute(command: Sequence[str | Path], cwd: Path | None = None) -> CompletedProcess[str]:
-    return subprocess.run(
-        [str(part) for part in command],
-        cwd=cwd,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    """The suite's runner (helpers.run): Poetry and copier outside the tooling venv; no check."""
+    return helpers_run(command, cwd, check=False, timeout=3600)
 
 
 def fail(command: Sequence[str | Path], result: CompletedProcess[str]) -> NoReturn:
