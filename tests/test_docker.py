@@ -366,6 +366,25 @@ def test_tampered_lock_hash_fails_the_build(
     assert HASH_ERRORS[tool].search(result.stderr), result.stderr[-3000:]
 
 
+@pytest.mark.parametrize("variant", ["app-src+requests", "app-src+requests+hash-pip"])
+def test_lock_entry_without_files_fails_the_build_with_the_reason(
+    image: BuiltImage, variant: str, tmp_path: Path
+) -> None:
+    project = copy_project(image.project, tmp_path / "project")
+    lock = project / "poetry.lock"
+    text = lock.read_text()
+    start = text.index('[[package]]\nname = "idna"')
+    end = text.index("[[package]]", start + 1)
+    # What Poetry records for a git, path or URL dependency: no files, so nothing to check.
+    block = re.sub(r"files = \[.*?\n\]", "files = []", text[start:end], flags=re.S)
+    lock.write_text(text[:start] + block + text[end:])
+    result = docker_build(project, f"{image.tag}-unhashed", check=False)
+    assert result.returncode != 0, "a main-group package without hashes was installed"
+    assert "poetry.lock records no files, so no hashes, for: idna." in result.stderr, (
+        result.stderr[-3000:]
+    )
+
+
 # minimal-context ---------------------------------------------------------------------------------
 
 CONTEXT_PROBE = f"FROM {DEFAULT_BASE_IMAGE}\nCOPY . /context\n"
