@@ -385,6 +385,32 @@ def test_lock_entry_without_files_fails_the_build_with_the_reason(
     )
 
 
+PLUGIN_INSTALL = "Installing Poetry plugins only for the current project"
+
+
+@pytest.mark.parametrize("variant", ["app-src+requests"])
+def test_project_plugins_never_install_outside_the_hashes(
+    image: BuiltImage, variant: str, tmp_path: Path
+) -> None:
+    project = copy_project(image.project, tmp_path / "project")
+    pyproject = project / "pyproject.toml"
+    original = pyproject.read_text()
+    # A plugin the hash-pinned tools already hold: the build goes on and installs nothing.
+    section = "\n[tool.poetry.requires-plugins]\n"
+    pyproject.write_text(original + section + 'poetry-plugin-export = ">=1.8"\n')
+    held = docker_build(project, f"{image.tag}-plugins", check=False)
+    assert held.returncode == 0, held.stderr[-3000:]
+    assert PLUGIN_INSTALL not in held.stderr
+    # One they do not: Poetry would resolve and install it from the index, unhashed.
+    pyproject.write_text(original + section + 'poetry-plugin-bundle = "*"\n')
+    unheld = docker_build(project, f"{image.tag}-plugins", check=False)
+    assert unheld.returncode != 0, "a project plugin was installed outside the hashes"
+    assert PLUGIN_INSTALL not in unheld.stderr
+    assert "[tool.poetry.requires-plugins] asks for poetry-plugin-bundle," in unheld.stderr, (
+        unheld.stderr[-3000:]
+    )
+
+
 # minimal-context ---------------------------------------------------------------------------------
 
 CONTEXT_PROBE = f"FROM {DEFAULT_BASE_IMAGE}\nCOPY . /context\n"
