@@ -55,6 +55,42 @@ def ci_projects(rendered_project: ProjectFactory) -> dict[str, Path]:
 # --- The files are valid --------------------------------------------------------------------
 
 
+def requirement_lines(path: Path) -> list[str]:
+    """The requirement lines of a requirements file, continuations joined, comments dropped."""
+    text = path.read_text().replace("\\\n", " ")
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+
+
+@pytest.mark.parametrize("variant", ["app-src+pypi", "deps-only"])
+def test_workflow_tools_install_only_by_hash(
+    rendered_project: ProjectFactory, variant: str
+) -> None:
+    # pip --require-hashes refuses a file with a requirement that has no hash, or is not pinned.
+    project = rendered_project(**answers(variant))
+    installs = [
+        (path.name, step["run"])
+        for path in sorted((project / ".github/workflows").glob("*.yml"))
+        for job in yaml.safe_load(path.read_text())["jobs"].values()
+        for step in job.get("steps", [])
+        if "pip install" in step.get("run", "")
+    ]
+    # The release's dist job (an app published to PyPI) builds what is uploaded.
+    expected = {"ci.yml", "audit.yml", "template-update.yml"}
+    if "pypi" in variant:
+        expected.add("release.yml")
+    assert {name for name, _ in installs} == expected
+    for name, command in installs:
+        assert re.fullmatch(r"python -m pip install --require-hashes -r (\S+)", command), (
+            name,
+            command,
+        )
+        lines = requirement_lines(project / command.split()[-1])
+        assert lines, command
+        for line in lines:
+            assert re.match(r"[A-Za-z0-9][\w.-]*==\S+", line), line
+            assert "--hash=sha256:" in line, f"{name}: {line.split()[0]} has no hash"
+
+
 def test_workflow_files_validate_against_their_schema(ci_projects: dict[str, Path]) -> None:
     projects = list(ci_projects.values())
     run(
@@ -86,7 +122,8 @@ def test_versions_follow_the_answers(ci_projects: dict[str, Path], variant: str)
     project = ci_projects[variant]
     answers = read_answers(project)
     data = workflow(project)
-    assert data["env"]["POETRY_VERSION"] == answers["poetry_version"]
+    tools = (project / ".github/tools/poetry.txt").read_text()
+    assert re.search(rf"^poetry=={re.escape(answers['poetry_version'])}\b", tools, re.M)
     assert data["jobs"]["test"]["strategy"]["matrix"]["python-version"] == later_python_versions(
         answers["python_version"]
     )

@@ -380,9 +380,9 @@ def test_lock_entry_without_files_fails_the_build_with_the_reason(
     lock.write_text(text[:start] + block + text[end:])
     result = docker_build(project, f"{image.tag}-unhashed", check=False)
     assert result.returncode != 0, "a main-group package without hashes was installed"
-    assert "poetry.lock records no files, so no hashes, for: idna." in result.stderr, (
-        result.stderr[-3000:]
-    )
+    assert "poetry.lock records no files, so no hashes, for: idna." in result.stderr, result.stderr[
+        -3000:
+    ]
 
 
 PLUGIN_INSTALL = "Installing Poetry plugins only for the current project"
