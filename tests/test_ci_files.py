@@ -7,6 +7,7 @@ replayed step by step in a fresh copy of a generated project, the way a GitHub r
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -115,6 +116,50 @@ def test_schema_check_rejects_a_broken_workflow(
         ["check-jsonschema", "--builtin-schema", "vendor.github-workflows", broken], check=False
     )
     assert result.returncode != 0
+
+
+@pytest.mark.parametrize("variant", ["app-src+private-index", "app-src"])
+def test_private_index_credentials_reach_poetry_and_the_image_build(
+    rendered_project: ProjectFactory, variant: str
+) -> None:
+    # The names must be the ones the project reads: Poetry's variables for the source that
+    # pyproject.toml names, and the secret id the Dockerfile mounts.
+    project = rendered_project(**answers(variant))
+    sources = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["poetry"]
+    names = [source["name"] for source in sources.get("source", [])]
+    secret_ids = re.findall(r"--mount=type=secret,id=(\w+)", (project / "Dockerfile").read_text())
+    steps = [
+        (path.name, step)
+        for path in sorted((project / ".github/workflows").glob("*.yml"))
+        for job in yaml.safe_load(path.read_text())["jobs"].values()
+        for step in job.get("steps", [])
+    ]
+    installs = [step for _, step in steps if step.get("run", "").startswith("poetry install")]
+    builds = [
+        (name, step)
+        for name, step in steps
+        if action_name(step.get("uses", "")) == "docker/build-push-action"
+    ]
+    assert len(installs) == 2 and {name for name, _ in builds} == {"ci.yml", "release.yml"}
+    if "private-index" not in variant:
+        assert not names and not secret_ids
+        assert all("env" not in step for step in installs)
+        assert all("secrets" not in step["with"] for _, step in builds)
+        return
+    (name,) = names
+    (secret_id,) = secret_ids
+    variable = f"POETRY_HTTP_BASIC_{name.upper()}"
+    for step in installs:
+        assert step["env"] == {
+            f"{variable}_USERNAME": "${{ secrets.PRIVATE_INDEX_USERNAME }}",
+            f"{variable}_PASSWORD": "${{ secrets.PRIVATE_INDEX_PASSWORD }}",
+        }
+    for _, step in builds:
+        # The Dockerfile reads the secret as "user:password".
+        assert step["with"]["secrets"].splitlines() == [
+            f'"{secret_id}=${{{{ secrets.PRIVATE_INDEX_USERNAME }}}}'
+            ':${{ secrets.PRIVATE_INDEX_PASSWORD }}"'
+        ]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
