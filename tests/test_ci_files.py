@@ -7,6 +7,7 @@ replayed step by step in a fresh copy of a generated project, the way a GitHub r
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -55,6 +56,42 @@ def ci_projects(rendered_project: ProjectFactory) -> dict[str, Path]:
 # --- The files are valid --------------------------------------------------------------------
 
 
+def requirement_lines(path: Path) -> list[str]:
+    """The requirement lines of a requirements file, continuations joined, comments dropped."""
+    text = path.read_text().replace("\\\n", " ")
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+
+
+@pytest.mark.parametrize("variant", ["app-src+pypi", "deps-only"])
+def test_workflow_tools_install_only_by_hash(
+    rendered_project: ProjectFactory, variant: str
+) -> None:
+    # pip --require-hashes refuses a file with a requirement that has no hash, or is not pinned.
+    project = rendered_project(**answers(variant))
+    installs = [
+        (path.name, step["run"])
+        for path in sorted((project / ".github/workflows").glob("*.yml"))
+        for job in yaml.safe_load(path.read_text())["jobs"].values()
+        for step in job.get("steps", [])
+        if "pip install" in step.get("run", "")
+    ]
+    # The release's dist job (an app published to PyPI) builds what is uploaded.
+    expected = {"ci.yml", "audit.yml", "template-update.yml"}
+    if "pypi" in variant:
+        expected.add("release.yml")
+    assert {name for name, _ in installs} == expected
+    for name, command in installs:
+        assert re.fullmatch(r"python -m pip install --require-hashes -r (\S+)", command), (
+            name,
+            command,
+        )
+        lines = requirement_lines(project / command.split()[-1])
+        assert lines, command
+        for line in lines:
+            assert re.match(r"[A-Za-z0-9][\w.-]*==\S+", line), line
+            assert "--hash=sha256:" in line, f"{name}: {line.split()[0]} has no hash"
+
+
 def test_workflow_files_validate_against_their_schema(ci_projects: dict[str, Path]) -> None:
     projects = list(ci_projects.values())
     run(
@@ -81,12 +118,57 @@ def test_schema_check_rejects_a_broken_workflow(
     assert result.returncode != 0
 
 
+@pytest.mark.parametrize("variant", ["app-src+private-index", "app-src"])
+def test_private_index_credentials_reach_poetry_and_the_image_build(
+    rendered_project: ProjectFactory, variant: str
+) -> None:
+    # The names must be the ones the project reads: Poetry's variables for the source that
+    # pyproject.toml names, and the secret id the Dockerfile mounts.
+    project = rendered_project(**answers(variant))
+    sources = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["poetry"]
+    names = [source["name"] for source in sources.get("source", [])]
+    secret_ids = re.findall(r"--mount=type=secret,id=(\w+)", (project / "Dockerfile").read_text())
+    steps = [
+        (path.name, step)
+        for path in sorted((project / ".github/workflows").glob("*.yml"))
+        for job in yaml.safe_load(path.read_text())["jobs"].values()
+        for step in job.get("steps", [])
+    ]
+    installs = [step for _, step in steps if step.get("run", "").startswith("poetry install")]
+    builds = [
+        (name, step)
+        for name, step in steps
+        if action_name(step.get("uses", "")) == "docker/build-push-action"
+    ]
+    assert len(installs) == 2 and {name for name, _ in builds} == {"ci.yml", "release.yml"}
+    if "private-index" not in variant:
+        assert not names and not secret_ids
+        assert all("env" not in step for step in installs)
+        assert all("secrets" not in step["with"] for _, step in builds)
+        return
+    (name,) = names
+    (secret_id,) = secret_ids
+    variable = f"POETRY_HTTP_BASIC_{name.upper()}"
+    for step in installs:
+        assert step["env"] == {
+            f"{variable}_USERNAME": "${{ secrets.PRIVATE_INDEX_USERNAME }}",
+            f"{variable}_PASSWORD": "${{ secrets.PRIVATE_INDEX_PASSWORD }}",
+        }
+    for _, step in builds:
+        # The Dockerfile reads the secret as "user:password".
+        assert step["with"]["secrets"].splitlines() == [
+            f'"{secret_id}=${{{{ secrets.PRIVATE_INDEX_USERNAME }}}}'
+            ':${{ secrets.PRIVATE_INDEX_PASSWORD }}"'
+        ]
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_versions_follow_the_answers(ci_projects: dict[str, Path], variant: str) -> None:
     project = ci_projects[variant]
     answers = read_answers(project)
     data = workflow(project)
-    assert data["env"]["POETRY_VERSION"] == answers["poetry_version"]
+    tools = (project / ".github/tools/poetry.txt").read_text()
+    assert re.search(rf"^poetry=={re.escape(answers['poetry_version'])}\b", tools, re.M)
     assert data["jobs"]["test"]["strategy"]["matrix"]["python-version"] == later_python_versions(
         answers["python_version"]
     )

@@ -366,6 +366,51 @@ def test_tampered_lock_hash_fails_the_build(
     assert HASH_ERRORS[tool].search(result.stderr), result.stderr[-3000:]
 
 
+@pytest.mark.parametrize("variant", ["app-src+requests", "app-src+requests+hash-pip"])
+def test_lock_entry_without_files_fails_the_build_with_the_reason(
+    image: BuiltImage, variant: str, tmp_path: Path
+) -> None:
+    project = copy_project(image.project, tmp_path / "project")
+    lock = project / "poetry.lock"
+    text = lock.read_text()
+    start = text.index('[[package]]\nname = "idna"')
+    end = text.index("[[package]]", start + 1)
+    # What Poetry records for a git, path or URL dependency: no files, so nothing to check.
+    block = re.sub(r"files = \[.*?\n\]", "files = []", text[start:end], flags=re.S)
+    lock.write_text(text[:start] + block + text[end:])
+    result = docker_build(project, f"{image.tag}-unhashed", check=False)
+    assert result.returncode != 0, "a main-group package without hashes was installed"
+    assert "poetry.lock records no files, so no hashes, for: idna." in result.stderr, result.stderr[
+        -3000:
+    ]
+
+
+PLUGIN_INSTALL = "Installing Poetry plugins only for the current project"
+
+
+@pytest.mark.parametrize("variant", ["app-src+requests"])
+def test_project_plugins_never_install_outside_the_hashes(
+    image: BuiltImage, variant: str, tmp_path: Path
+) -> None:
+    project = copy_project(image.project, tmp_path / "project")
+    pyproject = project / "pyproject.toml"
+    original = pyproject.read_text()
+    # A plugin the hash-pinned tools already hold: the build goes on and installs nothing.
+    section = "\n[tool.poetry.requires-plugins]\n"
+    pyproject.write_text(original + section + 'poetry-plugin-export = ">=1.8"\n')
+    held = docker_build(project, f"{image.tag}-plugins", check=False)
+    assert held.returncode == 0, held.stderr[-3000:]
+    assert PLUGIN_INSTALL not in held.stderr
+    # One they do not: Poetry would resolve and install it from the index, unhashed.
+    pyproject.write_text(original + section + 'poetry-plugin-bundle = "*"\n')
+    unheld = docker_build(project, f"{image.tag}-plugins", check=False)
+    assert unheld.returncode != 0, "a project plugin was installed outside the hashes"
+    assert PLUGIN_INSTALL not in unheld.stderr
+    assert "[tool.poetry.requires-plugins] asks for poetry-plugin-bundle," in unheld.stderr, (
+        unheld.stderr[-3000:]
+    )
+
+
 # minimal-context ---------------------------------------------------------------------------------
 
 CONTEXT_PROBE = f"FROM {DEFAULT_BASE_IMAGE}\nCOPY . /context\n"

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import string
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -41,11 +40,13 @@ def test_update_workflow_installs_the_copier_the_template_is_tested_with(
     workflow = rendered_project(**answers("app-src")) / ".github/workflows/template-update.yml"
     steps: list[dict[str, Any]] = yaml.safe_load(workflow.read_text())["jobs"]["update"]["steps"]
     step = next(step for step in steps if step.get("name") == "Install Copier")
-    # The pins are step env values (where Renovate updates them), used as $NAME in the command.
-    install = string.Template(step["run"]).substitute(step.get("env", {}))
-    assert pinned_requirements(install) == {
-        name: TOOLING[name] for name in ("copier", "copier-template-extensions", "poetry-core")
-    }
+    # The pins are in a hashed requirements file the template ships (./dev build-tools).
+    assert step["run"] == "python -m pip install --require-hashes -r .github/tools/copier.txt"
+    install = (workflow.parents[1] / "tools" / "copier.txt").read_text()
+    assert {
+        name: pinned_requirements(install)[name]
+        for name in ("copier", "copier-template-extensions", "poetry-core")
+    } == {name: TOOLING[name] for name in ("copier", "copier-template-extensions", "poetry-core")}
 
 
 def pre_commit_pins(config: Path) -> dict[str, str]:

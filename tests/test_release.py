@@ -652,7 +652,7 @@ def test_audit_runs_on_every_push_and_weekly(rendered: dict[str, Path]) -> None:
     assert set(on) == {"push", "schedule", "workflow_dispatch"}
     assert on["push"] is None, "every branch and tag"
     assert len(on["schedule"]) == 1
-    assert data["env"]["POETRY_VERSION"] == read_answers(rendered[DEFAULT])["poetry_version"]
+    assert "env" not in data, "the audit job's tools are pinned in .github/tools/audit.txt"
 
 
 def steps_after_export(project: Path) -> tuple[str, list[dict[str, Any]]]:
@@ -755,7 +755,7 @@ def test_audit_job_runs_here(
     lock = tomllib.loads((project / "poetry.lock").read_text())
     main = {p["name"] for p in lock["package"] if "main" in p.get("groups", ["main"])}
     assert set(re.findall(r"^([\w.-]+)==", exported, re.M)) == main
-    env = runner.env(workflow(project, AUDIT)["env"])
+    env = runner.env(workflow(project, AUDIT).get("env", {}))
     if passes:
         output = runner.run_step(audit, env)
         assert "No known vulnerabilities found" in output

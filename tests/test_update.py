@@ -237,6 +237,20 @@ def test_a_deleted_user_owned_file_stays_deleted(history: Path, tmp_path: Path) 
     assert changed_files(project) == {"Dockerfile", "pyproject.toml", ".copier-answers.yml"}
 
 
+@pytest.mark.slow
+def test_a_deleted_build_tools_folder_comes_back_on_update(history: Path, tmp_path: Path) -> None:
+    # build-tools/ is the template's: the Dockerfile needs it, so the update restores it.
+    fresh = generate(history, tmp_path / "fresh", "0.2.0")
+    project = generate(history, tmp_path / "project", "0.1.0")
+    shutil.rmtree(project / "build-tools")
+    commit(project, "User deletes build-tools/")
+    result = update(project, "0.2.0")
+    tools = project / "build-tools" / "poetry.txt"
+    assert tools.is_file(), result.stderr
+    assert tools.read_bytes() == (fresh / "build-tools" / "poetry.txt").read_bytes()
+    assert "build-tools/poetry.txt was missing: restored" in result.stdout + result.stderr
+
+
 # --- 2. New answers during an update --------------------------------------------------------------
 
 
