@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
 from jinja2.ext import Extension
 from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
 from packaging.tags import Tag, compatible_tags, cpython_tags
@@ -369,6 +369,23 @@ def uncommitted_files(project: Any, existing_files: Iterable[str], answers_file:
     return sorted(paths)
 
 
+def declared_scripts(project: Any) -> list[str]:
+    """The console scripts the project declares, in pyproject.toml's order."""
+    return list(facts(project)["scripts"])
+
+
+@pass_context
+def cli_name_hint(context: Any) -> str:
+    """The end of cli_name's help: when adopting, the scripts the project declares, any of them
+    accepted (`(declared: greet, greetd)`); else an example."""
+    scripts = (
+        declared_scripts(context["_copier_conf"]["dst_path"])
+        if context.get("existing_project")
+        else []
+    )
+    return f"(declared: {', '.join(scripts)})" if scripts else "(e.g. my-tool)"
+
+
 def gitignore_patterns(project: Any) -> list[str]:
     """The exclusion patterns of the project's own .gitignore (negations and comments left out:
     mirrored into .dockerignore they would only widen the build context)."""
@@ -583,6 +600,7 @@ GLOBALS = {
     "kept_files": kept_files,
     "gitignore_patterns": gitignore_patterns,
     "uncommitted_files": uncommitted_files,
+    "cli_name_hint": cli_name_hint,
     "ignored_patterns_error": ignored_patterns_error,
     "absent_files": absent_files,
     "existing_project_error": existing_project_error,
