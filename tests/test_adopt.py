@@ -574,6 +574,31 @@ def test_the_adopted_cli_runs_its_own_entry_point(adopted_image: Any) -> None:
     assert docker_run(tag, "-c", search, options=["--entrypoint", "sh"]) == "none\n"
 
 
+@pytest.mark.docker
+def test_a_single_module_app_is_built_and_runs_labelled_only_with_what_it_states(
+    adopted_image: Any,
+) -> None:
+    tag = adopted_image("tabulator")
+    assert docker_run(tag, "a,bb", "ccc,d") == "a    bb\nccc  d\n"
+    labels = json.loads(
+        run([DOCKER, "image", "inspect", "--format", "{{json .Config.Labels}}", tag]).stdout
+    )
+    # Expat is no SPDX identifier, and a local build is given no version.
+    assert "org.opencontainers.image.licenses" not in labels
+    assert labels["org.opencontainers.image.version"] == ""
+
+
+@pytest.mark.docker
+def test_a_script_behind_an_extra_runs_with_its_extra(docker_engine: str, tmp_path: Path) -> None:
+    result = adopt(
+        INKWELL, tmp_path / "inkwell", str(template_snapshot()), "--data", "cli_name=inkwelld"
+    )
+    tag = image_tag({"adopted": "inkwell", "cli_name": "inkwelld"})
+    docker_build(result.project, tag)
+    # inkwelld imports six, which only its `d` extra installs.
+    assert docker_run(tag).startswith("inkwelld with six 1.")
+
+
 def adopted_image_under(policy: str, name: str, dest: Path) -> str:
     """The fixture adopted with hash_policy=`policy`, built; its tag."""
     result = adopt(
