@@ -15,7 +15,9 @@ Fixture projects in tests/fixtures/adopt/, modelled on real ones (not the templa
   syntax (black's `blackd = "blackd:patched_main [d]"`), two packages under `src/`;
 - `tabulator`: a single module, not a package (tabulate's shape: `tabulate.py` and a console
   script), as Poetry's `packages = [{ include = "tabulator.py" }]`, with no authors and its
-  license under Debian's name for MIT, `Expat`, which is no SPDX identifier.
+  license under Debian's name for MIT, `Expat`, which is no SPDX identifier;
+- `stamper`: a version computed from git tags, poetry-dynamic-versioning's documented setup
+  (`dynamic = ["version"]`, a `0.0.0` placeholder, the plugin's build backend).
 
 Each is adopted as a user would: in its git repository, `copier copy --trust --defaults TEMPLATE .`
 with stdin closed. Every file it had must be byte-identical afterwards; the image must build and
@@ -195,7 +197,11 @@ TABULATOR = Fixture(
         "author_email": "",
     },
 )
-FIXTURE_LIST = [GREETER, SERVICE, DBTOOL, NOTARY, TALLY, LEDGER, INKWELL, TABULATOR]
+STAMPER = Fixture(
+    "stamper",
+    detected={"package_name": "stamper", "cli_name": "stamper", "cli_target": "stamper:main"},
+)
+FIXTURE_LIST = [GREETER, SERVICE, DBTOOL, NOTARY, TALLY, LEDGER, INKWELL, TABULATOR, STAMPER]
 # Files the fixture's .gitignore ignores, planted inside the package before its image is built.
 IGNORED_FILES = {"greeter": ["src/greeter/data.sqlite3", "src/greeter/local_settings.py"]}
 IGNORED_MARKER = "ignored-by-git-7f3a"
@@ -408,6 +414,32 @@ def test_adoption_names_the_files_the_team_had_not_committed(tmp_path: Path) -> 
 
 def test_a_clean_tree_is_adopted_without_a_warning(adopted: Any) -> None:
     assert "uncommitted" not in adopted("tally").output
+
+
+def ci_version(project: Path) -> tuple[str, str]:
+    """The generated CI's "Read the project version" step run in the project: its output, log."""
+    steps = workflow(project)["jobs"]["docker"]["steps"]
+    step = next(step for step in steps if step.get("id") == "project")
+    output = project / "github-output.txt"
+    output.write_text("")
+    log = run(["bash", "-e", "-c", step["run"]], cwd=project, env={"GITHUB_OUTPUT": str(output)})
+    return output.read_text(), log.stdout
+
+
+def test_ci_reads_a_version_computed_from_git_tags(tmp_path: Path) -> None:
+    # stamper's pyproject has no version (dynamic, a 0.0.0 placeholder): CI's step failed with
+    # KeyError: 'version', or would have labelled the image 0.0.0.
+    project = adopt(STAMPER, tmp_path / "stamper", str(template_snapshot())).project
+    commit(project, "Adopted")
+    output, log = ci_version(project)
+    assert output == "version=\n"
+    assert "no v* tag is reachable: the image's version label stays empty" in log
+    git(project, "tag", "v2.1.0")
+    assert ci_version(project)[0] == "version=2.1.0\n"
+    (project / "NEWS.md").write_text("A change after the release.\n")
+    commit(project, "After the release")
+    head = git(project, "rev-parse", "--short=7", "HEAD").strip()
+    assert ci_version(project)[0] == f"version=2.1.0.post1.dev0+{head}\n"
 
 
 def test_the_template_files_list_is_what_the_template_renders(tmp_path: Path) -> None:
