@@ -345,6 +345,16 @@ def kept_files(project: Any) -> list[str]:
     return [path for path in TEMPLATE_FILES if (root / path).exists()]
 
 
+def team_workflows(project: Any) -> list[str]:
+    """The GitHub Actions workflows the project already has (`main.yml`, `tests.yml`): its own
+    CI, which the template's workflows would double."""
+    folder = Path(str(project), ".github", "workflows")
+    try:
+        return sorted(path.name for path in folder.iterdir() if path.suffix in {".yml", ".yaml"})
+    except OSError:
+        return []
+
+
 def uncommitted_files(project: Any, existing_files: Iterable[str], answers_file: Any) -> list[str]:
     """The project's files git sees as uncommitted, but those adoption itself added (the
     template's files it did not have, and the answers file): what the team had not committed.
@@ -600,6 +610,7 @@ GLOBALS = {
     "kept_files": kept_files,
     "gitignore_patterns": gitignore_patterns,
     "uncommitted_files": uncommitted_files,
+    "team_workflows": team_workflows,
     "cli_name_hint": cli_name_hint,
     "ignored_patterns_error": ignored_patterns_error,
     "absent_files": absent_files,

@@ -12,7 +12,8 @@ Fixture projects in tests/fixtures/adopt/, modelled on real ones (not the templa
   no main group;
 - `ledger`: both at once in a `package-mode = false` environment, its license file in `legal/`;
 - `inkwell`: psf/black's shape, several console scripts, the second behind an extra in entry-point
-  syntax (black's `blackd = "blackd:patched_main [d]"`), two packages under `src/`;
+  syntax (black's `blackd = "blackd:patched_main [d]"`), two packages under `src/`, its own CI in
+  `test.yml` and `lint.yml`;
 - `tabulator`: a single module, not a package (tabulate's shape: `tabulate.py` and a console
   script), as Poetry's `packages = [{ include = "tabulator.py" }]`, with no authors and its
   license under Debian's name for MIT, `Expat`, which is no SPDX identifier;
@@ -174,6 +175,8 @@ INKWELL = Fixture(
         "cli_target": "inkwell:main",
         "extras": [],
         "image_license": "MIT",
+        # Its own workflows are its CI: the template's would double it.
+        "ci": "none",
         "build_context": ["README.md", *("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*"), "src/"],
     },
 )
@@ -394,6 +397,18 @@ def test_an_undeclared_script_is_refused_naming_every_declared_one(tmp_path: Pat
     )  # fmt: skip
     assert result.returncode != 0
     assert "inkwell (inkwell:main), inkwelld (inkwelld:main)" in result.stdout + result.stderr
+
+
+def test_a_project_with_its_own_workflows_gets_no_second_ci(adopted: Any) -> None:
+    result = adopted("inkwell")
+    workflows = sorted(path.name for path in (result.project / ".github" / "workflows").iterdir())
+    assert workflows == ["lint.yml", "test.yml"]
+    assert not (result.project / ".github" / "renovate.json").exists()
+    assert "ci is none: the project has workflows of its own (lint.yml, test.yml)" in " ".join(
+        result.output.split()
+    )
+    # Where there are none (hello-service), the template's CI is added as before.
+    assert read_answers(adopted("hello-service").project)["ci"] == "github"
 
 
 def test_adoption_names_the_files_the_team_had_not_committed(tmp_path: Path) -> None:
