@@ -12,13 +12,15 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
+import subprocess
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
 from jinja2.ext import Extension
+from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
@@ -111,7 +113,8 @@ def facts(project: Any) -> dict[str, Any]:
     """What the template needs to know of an existing project, from either pyproject flavour.
 
     Keys: name, description, author_name, author_email, license, requires_python, package_mode,
-    scripts ({name: "module:function"}), extras, readme (files), license_files (globs),
+    scripts ({name: "module:function"}), script_extras ({name: [extras its entry point names]}),
+    extras, readme (files), license_files (globs),
     license_file (the file a PEP 621 `license = { file = ... }` table names), packages
     ([{"include", "from"}]), includes (paths). Missing values are empty.
     """
@@ -128,11 +131,20 @@ def facts(project: Any) -> dict[str, Any]:
             author_name, author_email = match.group(1), match.group(2) or ""
     license = pep621.get("license", poetry.get("license", ""))
     scripts: dict[str, str] = {}
+    script_extras: dict[str, list[str]] = {}
     for name, target in {**poetry.get("scripts", {}), **pep621.get("scripts", {})}.items():
+        extras_of = []
         if isinstance(target, dict):  # Poetry 1's {callable = ..., extras = [...]} / reference
+            extras_of = _strings(target.get("extras"))
             target = target.get("callable") or target.get("reference") or ""
         if isinstance(target, str):
-            scripts[str(name)] = target
+            # Entry-point syntax allows `module:function [extra, ...]`: the extras the script needs.
+            reference, _, suffix = target.partition("[")
+            scripts[str(name)] = reference.strip()
+            extras_of += [extra.strip() for extra in suffix.rstrip().rstrip("]").split(",")]
+            script_extras[str(name)] = sorted(
+                {canonicalize_name(extra) for extra in extras_of if extra}
+            )
     extras = [
         *pep621.get("optional-dependencies", {}),
         *poetry.get("extras", {}),
@@ -166,6 +178,7 @@ def facts(project: Any) -> dict[str, Any]:
         ),
         "package_mode": poetry.get("package-mode", True) is not False,
         "scripts": scripts,
+        "script_extras": script_extras,
         "extras": sorted({canonicalize_name(str(name)) for name in extras}),
         "readme": [*_strings(readme), *readme_files],
         "license_files": license_files,
@@ -285,13 +298,30 @@ def license_choice(project: Any, fallback: str, licenses: Iterable[str]) -> str:
     return license if license in licenses else fallback
 
 
+def license_expression(project: Any) -> str:
+    """The project's license as a canonical SPDX expression (`mit` -> `MIT`), or "" when it names
+    none SPDX knows (`Expat`, a `{ file = ... }` table): the image label is then left out rather
+    than claiming a license the project does not state."""
+    license = facts(project)["license"]
+    if not license:
+        table = pyproject(project).get("project", {}).get("license")
+        license = table.get("text", "") if isinstance(table, dict) else ""
+    try:
+        return canonicalize_license_expression(str(license)) if str(license).strip() else ""
+    except InvalidLicenseExpression:
+        return ""
+
+
 def package_location(project: Any, package_name: str) -> tuple[str, str]:
     """(package name, "src" or "flat") where the existing project keeps its code."""
     root = Path(str(project))
     packages = facts(project)["packages"]
     if packages:
         first = packages[0]
-        return first["include"].split("/")[0], "src" if first["from"] == "src" else "flat"
+        top = first["include"].split("/")[0]
+        # A single-module project (`include = "tool.py"`) imports as `tool`.
+        name = top.removesuffix(".py") if top.endswith(".py") else top
+        return name, "src" if first["from"] == "src" else "flat"
     return package_name, "src" if (root / "src" / package_name).is_dir() else "flat"
 
 
@@ -304,7 +334,7 @@ def build_context(project: Any, package_dir: str) -> list[str]:
     paths = [
         *found["readme"],
         *(found["license_files"] or DEFAULT_LICENSE_GLOBS),
-        *(f"{top}/" for top in tops),
+        *(top if top.endswith(".py") else f"{top}/" for top in tops),
         *found["includes"],
     ]
     return list(dict.fromkeys(path for path in paths if path))
@@ -326,6 +356,57 @@ def kept_files(project: Any) -> list[str]:
     """The template's files the existing project already has: adoption leaves them alone."""
     root = Path(str(project))
     return [path for path in TEMPLATE_FILES if (root / path).exists()]
+
+
+def team_workflows(project: Any) -> list[str]:
+    """The GitHub Actions workflows the project already has (`main.yml`, `tests.yml`): its own
+    CI, which the template's workflows would double."""
+    folder = Path(str(project), ".github", "workflows")
+    try:
+        return sorted(path.name for path in folder.iterdir() if path.suffix in {".yml", ".yaml"})
+    except OSError:
+        return []
+
+
+def uncommitted_files(project: Any, existing_files: Iterable[str], answers_file: Any) -> list[str]:
+    """The project's files git sees as uncommitted, but those adoption itself added (the
+    template's files it did not have, and the answers file): what the team had not committed.
+    [] outside a git repository."""
+    try:
+        status = subprocess.run(
+            ["git", "status", "--porcelain=v1", "-z", "--untracked-files=all"],
+            cwd=str(project), capture_output=True, check=True,
+        ).stdout.decode("utf-8", "replace")  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    added = {*TEMPLATE_FILES, str(answers_file)} - set(existing_files)
+    entries = iter(status.split("\0"))
+    paths = []
+    for entry in entries:
+        if not entry:
+            continue
+        if entry[0] in "RC":  # a rename's or copy's source path follows: not a file of the tree
+            next(entries, None)
+        if entry[3:] not in added:
+            paths.append(entry[3:])
+    return sorted(paths)
+
+
+def declared_scripts(project: Any) -> list[str]:
+    """The console scripts the project declares, in pyproject.toml's order."""
+    return list(facts(project)["scripts"])
+
+
+@pass_context
+def cli_name_hint(context: Any) -> str:
+    """The end of cli_name's help: when adopting, the scripts the project declares, any of them
+    accepted (`(declared: greet, greetd)`); else an example."""
+    scripts = (
+        declared_scripts(context["_copier_conf"]["dst_path"])
+        if context.get("existing_project")
+        else []
+    )
+    return f"(declared: {', '.join(scripts)})" if scripts else "(e.g. my-tool)"
 
 
 def gitignore_patterns(project: Any) -> list[str]:
@@ -503,6 +584,23 @@ def build_context_error(paths: Any) -> str:
     )  # fmt: skip
 
 
+def image_license_error(expression: Any) -> str:
+    if not str(expression) or license_expression_is_valid(str(expression)):
+        return ""
+    return (
+        f"image_license '{expression}' is not an SPDX license expression (e.g. MIT, "
+        "Apache-2.0 OR MIT, LicenseRef-Proprietary): answer one, or leave it empty for no label."
+    )
+
+
+def license_expression_is_valid(expression: str) -> bool:
+    try:
+        canonicalize_license_expression(expression)
+    except InvalidLicenseExpression:
+        return False
+    return True
+
+
 def load_files_error(paths: Any) -> str:
     return _path_list_error(
         paths, "load_files", '["LICENSE"]',
@@ -518,10 +616,15 @@ GLOBALS = {
     "python_choice_reason": python_choice_reason,
     "package_location": package_location,
     "license_choice": license_choice,
+    "existing_license_expression": license_expression,
+    "image_license_error": image_license_error,
     "existing_build_context": build_context,
     "poetry_load_files": load_files,
     "kept_files": kept_files,
     "gitignore_patterns": gitignore_patterns,
+    "uncommitted_files": uncommitted_files,
+    "team_workflows": team_workflows,
+    "cli_name_hint": cli_name_hint,
     "ignored_patterns_error": ignored_patterns_error,
     "absent_files": absent_files,
     "existing_project_error": existing_project_error,

@@ -1,6 +1,6 @@
 """Adopting an existing Poetry project: the template applied around it, never over it.
 
-Three fixture projects in tests/fixtures/adopt/, modelled on real ones (not the template's stub):
+Fixture projects in tests/fixtures/adopt/, modelled on real ones (not the template's stub):
 - `greeter`: a PEP 621 CLI, src layout, `greeter.__main__:main`, README.rst, LICENSE.txt, a
   `greeter/cli/` package (where the stub `cli.py` would clash), its own CI workflow and .gitignore;
 - `hello-service`: `[tool.poetry]` metadata (Poetry 1 style, which Poetry 2 warns about), a WSGI
@@ -10,7 +10,15 @@ Three fixture projects in tests/fixtures/adopt/, modelled on real ones (not the 
   the project, even only to install its dependencies;
 - `tally`: a standard-library-only app whose `[project]` has no `dependencies` key, so Poetry has
   no main group;
-- `ledger`: both at once in a `package-mode = false` environment, its license file in `legal/`.
+- `ledger`: both at once in a `package-mode = false` environment, its license file in `legal/`;
+- `inkwell`: psf/black's shape, several console scripts, the second behind an extra in entry-point
+  syntax (black's `blackd = "blackd:patched_main [d]"`), two packages under `src/`, its own CI in
+  `test.yml` and `lint.yml`;
+- `tabulator`: a single module, not a package (tabulate's shape: `tabulate.py` and a console
+  script), as Poetry's `packages = [{ include = "tabulator.py" }]`, with no authors and its
+  license under Debian's name for MIT, `Expat`, which is no SPDX identifier;
+- `stamper`: a version computed from git tags, poetry-dynamic-versioning's documented setup
+  (`dynamic = ["version"]`, a `0.0.0` placeholder, the plugin's build backend).
 
 Each is adopted as a user would: in its git repository, `copier copy --trust --defaults TEMPLATE .`
 with stdin closed. Every file it had must be byte-identical afterwards; the image must build and
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import time
 import urllib.request
@@ -31,7 +40,7 @@ from typing import Any
 
 import pytest
 
-from dockerfile_syntax import instructions
+from dockerfile_syntax import instructions, stages
 from extensions.existing import TEMPLATE_FILES, load_files
 from helpers import (
     DOCKER,
@@ -156,7 +165,46 @@ TALLY = Fixture(
     },
 )
 LEDGER = Fixture("ledger", detected={"project_type": "deps-only"})
-FIXTURE_LIST = [GREETER, SERVICE, DBTOOL, NOTARY, TALLY, LEDGER]
+INKWELL = Fixture(
+    "inkwell",
+    detected={
+        "package_name": "inkwell",
+        "layout": "src",
+        # The first script by default; the other one is offered too (see the tests below).
+        "cli_name": "inkwell",
+        "cli_target": "inkwell:main",
+        "extras": [],
+        "image_license": "MIT",
+        # Its own workflows are its CI: the template's would double it.
+        "ci": "none",
+        "build_context": ["README.md", *("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*"), "src/"],
+    },
+)
+TABULATOR = Fixture(
+    "tabulator",
+    detected={
+        "package_name": "tabulator",
+        "layout": "flat",
+        "cli_name": "tabulator",
+        "cli_target": "tabulator:_main",
+        # The module itself, not a `tabulator/` folder the project does not have.
+        "build_context": [
+            "README.md",
+            *("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*"),
+            "tabulator.py",
+        ],
+        # `Expat` is no SPDX identifier: no license label rather than a wrong one.
+        "image_license": "",
+        # The project names no author: none, whatever the machine's git identity.
+        "author_name": "",
+        "author_email": "",
+    },
+)
+STAMPER = Fixture(
+    "stamper",
+    detected={"package_name": "stamper", "cli_name": "stamper", "cli_target": "stamper:main"},
+)
+FIXTURE_LIST = [GREETER, SERVICE, DBTOOL, NOTARY, TALLY, LEDGER, INKWELL, TABULATOR, STAMPER]
 # Files the fixture's .gitignore ignores, planted inside the package before its image is built.
 IGNORED_FILES = {"greeter": ["src/greeter/data.sqlite3", "src/greeter/local_settings.py"]}
 IGNORED_MARKER = "ignored-by-git-7f3a"
@@ -175,6 +223,9 @@ def existing_repository(fixture: Fixture, dest: Path) -> Path:
     """The fixture as a team has it: a git repository with one commit."""
     shutil.copytree(FIXTURES / fixture.name, dest)
     git(dest, "init", "--quiet", "--initial-branch=main")
+    # The machine's git identity, which is not the project's authors (tabulator has none).
+    git(dest, "config", "user.name", "Someone Else")
+    git(dest, "config", "user.email", "someone@machine.invalid")
     commit(dest, "The team's project")
     return dest
 
@@ -297,6 +348,113 @@ def test_the_dockerignore_mirrors_the_teams_gitignore(adopted: Any) -> None:
         "**/*.sqlite3",
         "src/greeter/local_settings.py",
     ]
+
+
+def image_labels(dockerfile: str) -> tuple[dict[str, str], str]:
+    """The runtime stage's LABEL pairs and its VERSION build argument's default."""
+    runtime = list(stages(dockerfile).values())[-1]
+    label = next(line for line in runtime if line.startswith("LABEL "))
+    pairs = dict(word.split("=", 1) for word in shlex.split(label.removeprefix("LABEL ")))
+    version = next(line for line in runtime if line.startswith("ARG VERSION"))
+    return pairs, version.removeprefix("ARG VERSION").removeprefix("=")
+
+
+@pytest.mark.parametrize(
+    ("name", "license"),
+    [("greeter", "MIT"), ("dbtool", "Apache-2.0"), ("notary", None), ("tabulator", None)],
+    ids=["mit", "apache", "license-file-table", "expat"],
+)
+def test_the_image_labels_say_only_what_the_project_states(
+    adopted: Any, name: str, license: str | None
+) -> None:
+    # notary's `{ file = "LICENSE" }` and tabulator's `Expat` name no SPDX license: no label,
+    # rather than LicenseRef-Proprietary for an open-source project.
+    labels, version = image_labels((adopted(name).project / "Dockerfile").read_text())
+    assert labels.get("org.opencontainers.image.licenses") == license
+    # No version is guessed: empty unless the build passes VERSION (CI passes the project's).
+    assert version == ""
+    assert labels["org.opencontainers.image.version"] == "${VERSION}"
+
+
+def test_a_script_behind_an_extra_is_adopted_with_that_extra(tmp_path: Path) -> None:
+    # inkwelld's entry point is `inkwelld:main [d]`: the script runs inkwelld:main and needs `d`.
+    result = adopt(
+        INKWELL, tmp_path / "inkwell", str(template_snapshot()), "--data", "cli_name=inkwelld"
+    )
+    answers = read_answers(result.project)
+    assert (answers["cli_name"], answers["cli_target"], answers["extras"]) == (
+        "inkwelld", "inkwelld:main", ["d"],
+    )  # fmt: skip
+    dockerfile = instructions((result.project / "Dockerfile").read_text())
+    assert 'ENTRYPOINT ["inkwelld"]' in dockerfile
+
+
+def test_an_undeclared_script_is_refused_naming_every_declared_one(tmp_path: Path) -> None:
+    project = existing_repository(INKWELL, tmp_path / "inkwell")
+    result = copier(
+        "copy", "--trust", "--defaults", "--data", "cli_name=inkd", str(template_snapshot()), ".",
+        cwd=project, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "inkwell (inkwell:main), inkwelld (inkwelld:main)" in result.stdout + result.stderr
+
+
+def test_a_project_with_its_own_workflows_gets_no_second_ci(adopted: Any) -> None:
+    result = adopted("inkwell")
+    workflows = sorted(path.name for path in (result.project / ".github" / "workflows").iterdir())
+    assert workflows == ["lint.yml", "test.yml"]
+    assert not (result.project / ".github" / "renovate.json").exists()
+    assert "ci is none: the project has workflows of its own (lint.yml, test.yml)" in " ".join(
+        result.output.split()
+    )
+    # Where there are none (hello-service), the template's CI is added as before.
+    assert read_answers(adopted("hello-service").project)["ci"] == "github"
+
+
+def test_adoption_names_the_files_the_team_had_not_committed(tmp_path: Path) -> None:
+    project = existing_repository(TALLY, tmp_path / "tally")
+    (project / "notes.txt").write_text("a draft\n")
+    with (project / "tally" / "cli.py").open("a") as cli:
+        cli.write("# an edit in progress\n")
+    result = copier(
+        "copy", "--trust", "--defaults", str(template_snapshot()), ".", cwd=project, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    warning = next(
+        line for line in (result.stdout + result.stderr).splitlines() if "uncommitted" in line
+    )
+    # The team's two files, not the template's (Dockerfile, answers file...), which are new too.
+    assert "uncommitted files before adoption: notes.txt, tally/cli.py." in warning
+
+
+def test_a_clean_tree_is_adopted_without_a_warning(adopted: Any) -> None:
+    assert "uncommitted" not in adopted("tally").output
+
+
+def ci_version(project: Path) -> tuple[str, str]:
+    """The generated CI's "Read the project version" step run in the project: its output, log."""
+    steps = workflow(project)["jobs"]["docker"]["steps"]
+    step = next(step for step in steps if step.get("id") == "project")
+    output = project / "github-output.txt"
+    output.write_text("")
+    log = run(["bash", "-e", "-c", step["run"]], cwd=project, env={"GITHUB_OUTPUT": str(output)})
+    return output.read_text(), log.stdout
+
+
+def test_ci_reads_a_version_computed_from_git_tags(tmp_path: Path) -> None:
+    # stamper's pyproject has no version (dynamic, a 0.0.0 placeholder): CI's step failed with
+    # KeyError: 'version', or would have labelled the image 0.0.0.
+    project = adopt(STAMPER, tmp_path / "stamper", str(template_snapshot())).project
+    commit(project, "Adopted")
+    output, log = ci_version(project)
+    assert output == "version=\n"
+    assert "no v* tag is reachable: the image's version label stays empty" in log
+    git(project, "tag", "v2.1.0")
+    assert ci_version(project)[0] == "version=2.1.0\n"
+    (project / "NEWS.md").write_text("A change after the release.\n")
+    commit(project, "After the release")
+    head = git(project, "rev-parse", "--short=7", "HEAD").strip()
+    assert ci_version(project)[0] == f"version=2.1.0.post1.dev0+{head}\n"
 
 
 def test_the_template_files_list_is_what_the_template_renders(tmp_path: Path) -> None:
@@ -461,6 +619,31 @@ def test_the_adopted_cli_runs_its_own_entry_point(adopted_image: Any) -> None:
     # Files git ignores inside the package stayed out of the build context, so out of the wheel.
     search = f"grep -rl {IGNORED_MARKER} /app || echo none"
     assert docker_run(tag, "-c", search, options=["--entrypoint", "sh"]) == "none\n"
+
+
+@pytest.mark.docker
+def test_a_single_module_app_is_built_and_runs_labelled_only_with_what_it_states(
+    adopted_image: Any,
+) -> None:
+    tag = adopted_image("tabulator")
+    assert docker_run(tag, "a,bb", "ccc,d") == "a    bb\nccc  d\n"
+    labels = json.loads(
+        run([DOCKER, "image", "inspect", "--format", "{{json .Config.Labels}}", tag]).stdout
+    )
+    # Expat is no SPDX identifier, and a local build is given no version.
+    assert "org.opencontainers.image.licenses" not in labels
+    assert labels["org.opencontainers.image.version"] == ""
+
+
+@pytest.mark.docker
+def test_a_script_behind_an_extra_runs_with_its_extra(docker_engine: str, tmp_path: Path) -> None:
+    result = adopt(
+        INKWELL, tmp_path / "inkwell", str(template_snapshot()), "--data", "cli_name=inkwelld"
+    )
+    tag = image_tag({"adopted": "inkwell", "cli_name": "inkwelld"})
+    docker_build(result.project, tag)
+    # inkwelld imports six, which only its `d` extra installs.
+    assert docker_run(tag).startswith("inkwelld with six 1.")
 
 
 def adopted_image_under(policy: str, name: str, dest: Path) -> str:

@@ -123,3 +123,65 @@ def test_the_pyproject_is_parsed_once_per_version_of_the_file(tmp_path: Path) ->
         '[project]\nname = "new"\nrequires-python = ">=3.12"\n'
     )
     assert existing.facts(tmp_path)["requires_python"] == ">=3.12"
+
+
+def write_pyproject(root: Path, text: str) -> Path:
+    (root / "pyproject.toml").write_text(text)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("license", "expression"),
+    [
+        ('"MIT"', "MIT"),
+        ('"mit OR apache-2.0"', "MIT OR Apache-2.0"),
+        ('{ text = "BSD-3-Clause" }', "BSD-3-Clause"),
+        # No SPDX identifier: nothing, never a guess (Expat is Debian's name for MIT).
+        ('"Expat"', ""),
+        ('{ file = "LICENSE" }', ""),
+        ('""', ""),
+    ],
+)
+def test_the_license_expression_is_the_projects_when_spdx_knows_it(
+    tmp_path: Path, license: str, expression: str
+) -> None:
+    write_pyproject(tmp_path, f'[project]\nname = "p"\nlicense = {license}\n')
+    assert existing.license_expression(tmp_path) == expression
+
+
+@pytest.mark.parametrize(
+    ("scripts", "targets", "extras"),
+    [
+        ('p = "p.cli:main [cli]"', {"p": "p.cli:main"}, {"p": ["cli"]}),
+        ('p = "p.cli:main [Cli, web_ui ]"', {"p": "p.cli:main"}, {"p": ["cli", "web-ui"]}),
+        ('p = "p:main"', {"p": "p:main"}, {"p": []}),
+    ],
+)
+def test_a_scripts_extras_suffix_is_read_apart_from_its_target(
+    tmp_path: Path, scripts: str, targets: dict[str, str], extras: dict[str, list[str]]
+) -> None:
+    write_pyproject(tmp_path, f'[project]\nname = "p"\n[project.scripts]\n{scripts}\n')
+    found = existing.facts(tmp_path)
+    assert (found["scripts"], found["script_extras"]) == (targets, extras)
+
+
+def test_a_single_module_project_is_its_module(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, '[tool.poetry]\npackages = [{ include = "tool.py" }]\n')
+    assert existing.package_location(tmp_path, "ignored") == ("tool", "flat")
+    assert existing.build_context(tmp_path, "tool")[-1] == "tool.py"
+
+
+def test_uncommitted_files_leave_out_what_adoption_adds(tmp_path: Path) -> None:
+    from helpers import commit, git
+
+    git(tmp_path, "init", "--quiet")
+    (tmp_path / "kept.txt").write_text("kept\n")
+    (tmp_path / "renamed.txt").write_text("renamed\n")
+    commit(tmp_path, "the team's files")
+    git(tmp_path, "mv", "renamed.txt", "moved.txt")
+    for name in ("draft.txt", "Dockerfile", ".copier-answers.yml", ".gitignore"):
+        (tmp_path / name).write_text("new\n")
+    # .gitignore was the team's (existing_files): uncommitted; the Dockerfile is the template's.
+    found = existing.uncommitted_files(tmp_path, [".gitignore"], ".copier-answers.yml")
+    assert found == [".gitignore", "draft.txt", "moved.txt"]
+    assert existing.uncommitted_files(tmp_path / "nowhere", [], ".copier-answers.yml") == []

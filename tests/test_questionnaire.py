@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from jinja2 import Environment
 
 from answer_sets import PYTHON_VERSIONS, QUESTIONS, default
+from extensions.existing import ExistingProject
 from extensions.filters import display_width
 from helpers import (
     DOWN,
@@ -47,7 +49,8 @@ def python_keys() -> str:
 
 
 def help_of(question: str) -> str:
-    return str(QUESTIONS[question]["help"])
+    """The help text as copier.yml writes it, up to any rendered part (`{{ ... }}`)."""
+    return str(QUESTIONS[question]["help"]).split("{{")[0]
 
 
 def own_tests_pass(project: Path) -> str:
@@ -111,7 +114,7 @@ def test_a_deps_only_environment_from_the_prompts(tmp_path: Path) -> None:
     assert read_answers(project)["project_name"] == "analysis"
     assert read_answers(project)["project_type"] == "deps-only"
     assert help_of("layout") not in session.prompts
-    assert help_of("cli_name") not in session.prompts
+    assert not [prompt for prompt in session.prompts if prompt.startswith(help_of("cli_name"))]
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["tool"]["poetry"]["package-mode"] is False
     assert re.search(r"\d+ passed", own_tests_pass(project))
@@ -153,6 +156,24 @@ def test_adoption_is_asked_first_where_there_is_a_project_and_keeps_its_files(
     assert {name: after[name] for name in before} == before, "a team file changed"
     assert (project / "Dockerfile").is_file()
     assert re.search(r"\d+ passed", own_tests_pass(project))
+
+
+@pytest.mark.parametrize(
+    ("fixture", "adopting", "shown"),
+    [("inkwell", True, "(declared: inkwell, inkwelld)"), ("inkwell", False, "(e.g. my-tool)")],
+    ids=["adoption", "new-project"],
+)
+def test_the_cli_name_prompt_offers_the_scripts_an_adopted_project_declares(
+    fixture: str, adopting: bool, shown: str
+) -> None:
+    # Copier renders a help text like any value; inkwell declares two scripts (psf/black's
+    # shape): the first is the default, either is accepted (tests/test_adopt.py adopts both).
+    environment = Environment(extensions=[ExistingProject])
+    rendered = environment.from_string(str(QUESTIONS["cli_name"]["help"])).render(
+        existing_project=adopting, _copier_conf={"dst_path": FIXTURES / fixture}
+    )
+    assert rendered == help_of("cli_name") + shown
+    assert display_width(f"🎤 {rendered}  ") <= 100
 
 
 @pytest.mark.slow
