@@ -34,7 +34,7 @@ def package_name_answer_error(
     package_name: str, adopting: bool, project: Any, answers_file: Any
 ) -> str:
     # A deps-only project adopted as it is builds no package: its package name is not used.
-    if adopting and not existing.facts(project)["package_mode"]:
+    if adopting and not existing.existing_facts(project)["package_mode"]:
         return ""
     return str(
         filters.package_name_error(package_name)

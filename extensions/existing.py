@@ -109,7 +109,7 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def facts(project: Any) -> dict[str, Any]:
+def existing_facts(project: Any) -> dict[str, Any]:
     """What the template needs to know of an existing project, from either pyproject flavour.
 
     Keys: name, description, author_name, author_email, license, requires_python, package_mode,
@@ -265,7 +265,7 @@ def supported_python(project: Any, preferred: str, versions: Iterable[str]) -> s
     locked package has a wheel for it, else the newest python_version choice that has both, else
     the newest the bound allows (else `preferred`, and the validator explains). `versions`: the
     python_version choices, oldest first."""
-    constraint = python_constraint(facts(project)["requires_python"])
+    constraint = python_constraint(existing_facts(project)["requires_python"])
     allowed = [version for version in versions if allows_python(constraint, version)]
     if not allowed:
         return preferred
@@ -294,15 +294,15 @@ def python_choice_reason(project: Any, python_version: str, preferred: str) -> s
 
 def license_choice(project: Any, fallback: str, licenses: Iterable[str]) -> str:
     """The project's license if it is one of the license choices, else `fallback`."""
-    license = facts(project)["license"]
+    license = existing_facts(project)["license"]
     return license if license in licenses else fallback
 
 
-def license_expression(project: Any) -> str:
+def existing_license_expression(project: Any) -> str:
     """The project's license as a canonical SPDX expression (`mit` -> `MIT`), or "" when it names
     none SPDX knows (`Expat`, a `{ file = ... }` table): the image label is then left out rather
     than claiming a license the project does not state."""
-    license = facts(project)["license"]
+    license = existing_facts(project)["license"]
     if not license:
         table = pyproject(project).get("project", {}).get("license")
         license = table.get("text", "") if isinstance(table, dict) else ""
@@ -315,7 +315,7 @@ def license_expression(project: Any) -> str:
 def package_location(project: Any, package_name: str) -> tuple[str, str]:
     """(package name, "src" or "flat") where the existing project keeps its code."""
     root = Path(str(project))
-    packages = facts(project)["packages"]
+    packages = existing_facts(project)["packages"]
     if packages:
         first = packages[0]
         top = first["include"].split("/")[0]
@@ -325,9 +325,9 @@ def package_location(project: Any, package_name: str) -> tuple[str, str]:
     return package_name, "src" if (root / "src" / package_name).is_dir() else "flat"
 
 
-def build_context(project: Any, package_dir: str) -> list[str]:
+def existing_build_context(project: Any, package_dir: str) -> list[str]:
     """The .dockerignore allow-list of an existing app: what building its wheel reads."""
-    found = facts(project)
+    found = existing_facts(project)
     tops = [entry["from"] or entry["include"].split("/")[0] for entry in found["packages"]]
     if not tops and package_dir:
         tops = [package_dir.split("/")[0]]
@@ -340,13 +340,13 @@ def build_context(project: Any, package_dir: str) -> list[str]:
     return list(dict.fromkeys(path for path in paths if path))
 
 
-def load_files(project: Any) -> list[str]:
+def poetry_load_files(project: Any) -> list[str]:
     """What Poetry reads to load the project besides pyproject.toml and poetry.lock: the file of a
     PEP 621 `license = { file = ... }` table (poetry-core reads it for the License field and stops
     if it is missing). Readmes, `license-files` globs and includes are read only to build a wheel.
     The dependency step bind-mounts these; a path a mount option cannot name (absolute, `..`,
     spaces, commas, globs) is left out, and Poetry's own error then names the file."""
-    path = facts(project)["license_file"]
+    path = existing_facts(project)["license_file"]
     if not _MOUNT_PATH.match(path) or path.endswith("/") or posixpath.normpath(path) == ".":
         return []
     return [posixpath.normpath(path)]
@@ -394,7 +394,7 @@ def uncommitted_files(project: Any, existing_files: Iterable[str], answers_file:
 
 def declared_scripts(project: Any) -> list[str]:
     """The console scripts the project declares, in pyproject.toml's order."""
-    return list(facts(project)["scripts"])
+    return list(existing_facts(project)["scripts"])
 
 
 @pass_context
@@ -482,7 +482,7 @@ def cli_target_error(target: str, package_name: str, adopt: bool) -> str:
 
 def existing_script_error(cli_name: str, target: str, project: Any) -> str:
     """The console script must be one pyproject.toml declares, with the same target."""
-    scripts = facts(project)["scripts"]
+    scripts = existing_facts(project)["scripts"]
     if not pyproject(project):
         return ""
     if cli_name not in scripts:
@@ -502,7 +502,7 @@ def existing_script_error(cli_name: str, target: str, project: Any) -> str:
 
 
 def existing_python_error(python_version: str, project: Any) -> str:
-    constraint = facts(project)["requires_python"]
+    constraint = existing_facts(project)["requires_python"]
     if allows_python(python_constraint(constraint), python_version):
         return ""
     return (
@@ -514,7 +514,7 @@ def existing_python_error(python_version: str, project: Any) -> str:
 def existing_extras_error(extras: Any, project: Any) -> str:
     if not pyproject(project) or not isinstance(extras, list):
         return ""
-    declared = facts(project)["extras"]
+    declared = existing_facts(project)["extras"]
     unknown = [name for name in extras if canonicalize_name(str(name)) not in declared]
     if not unknown:
         return ""
@@ -527,7 +527,7 @@ def existing_extras_error(extras: Any, project: Any) -> str:
 
 def existing_package_error(package_name: str, layout: str, project: Any) -> str:
     """An app's code must be where the answers say (the package the wheel is built from)."""
-    found = facts(project)
+    found = existing_facts(project)
     if not pyproject(project) or not found["package_mode"]:
         return ""
     where = Path("src" if layout == "src" else "", package_name)
@@ -611,15 +611,15 @@ def load_files_error(paths: Any) -> str:
 
 GLOBALS = {
     "is_adoptable": is_adoptable,
-    "existing_facts": facts,
+    "existing_facts": existing_facts,
     "supported_python": supported_python,
     "python_choice_reason": python_choice_reason,
     "package_location": package_location,
     "license_choice": license_choice,
-    "existing_license_expression": license_expression,
+    "existing_license_expression": existing_license_expression,
     "image_license_error": image_license_error,
-    "existing_build_context": build_context,
-    "poetry_load_files": load_files,
+    "existing_build_context": existing_build_context,
+    "poetry_load_files": poetry_load_files,
     "kept_files": kept_files,
     "gitignore_patterns": gitignore_patterns,
     "uncommitted_files": uncommitted_files,

@@ -41,7 +41,7 @@ from typing import Any
 import pytest
 
 from dockerfile_syntax import instructions, stages
-from extensions.existing import TEMPLATE_FILES, load_files
+from extensions.existing import TEMPLATE_FILES, poetry_load_files
 from helpers import (
     DOCKER,
     PROJECT_NAME,
@@ -532,12 +532,12 @@ def test_load_files_are_what_poetry_reads_to_load_the_project(
         f'[project]\nname = "p"\nreadme = "README.rst"\nlicense = {license}\n'
         '[tool.poetry]\nreadme = ["A.md", "B.md"]\ninclude = ["data/"]\n'
     )
-    assert load_files(tmp_path) == files
+    assert poetry_load_files(tmp_path) == files
 
 
 def test_load_files_of_a_folder_without_pyproject_are_none(tmp_path: Path) -> None:
     # What the update's temporary renders look like.
-    assert load_files(tmp_path) == []
+    assert poetry_load_files(tmp_path) == []
 
 
 # --- What does not fit is refused before anything is written ------------------------------------
@@ -777,7 +777,7 @@ def test_an_update_of_an_adopted_project_keeps_the_teams_files_quietly(
     assert set(after) == set(adopted_files)
     assert "<<<<<<<" not in after["Dockerfile"].decode()
     # The files Poetry loads stay mounted, though the update's temporary renders cannot read them.
-    for path in load_files(result.project):
+    for path in poetry_load_files(result.project):
         assert f"--mount=type=bind,source={path},target={path}" in after["Dockerfile"].decode()
     # Poetry's deprecation warnings ([tool.poetry] metadata) stay out of the update's output.
     assert "Warning" not in output and "deprecated" not in output, output

@@ -117,12 +117,12 @@ def test_the_pyproject_is_parsed_once_per_version_of_the_file(tmp_path: Path) ->
     project(tmp_path, "^3.11")
     existing._parsed.cache_clear()
     for _ in range(5):
-        assert existing.facts(tmp_path)["requires_python"] == "^3.11"
+        assert existing.existing_facts(tmp_path)["requires_python"] == "^3.11"
     assert existing._parsed.cache_info().misses == 1
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "new"\nrequires-python = ">=3.12"\n'
     )
-    assert existing.facts(tmp_path)["requires_python"] == ">=3.12"
+    assert existing.existing_facts(tmp_path)["requires_python"] == ">=3.12"
 
 
 def write_pyproject(root: Path, text: str) -> Path:
@@ -146,7 +146,7 @@ def test_the_license_expression_is_the_projects_when_spdx_knows_it(
     tmp_path: Path, license: str, expression: str
 ) -> None:
     write_pyproject(tmp_path, f'[project]\nname = "p"\nlicense = {license}\n')
-    assert existing.license_expression(tmp_path) == expression
+    assert existing.existing_license_expression(tmp_path) == expression
 
 
 @pytest.mark.parametrize(
@@ -161,14 +161,14 @@ def test_a_scripts_extras_suffix_is_read_apart_from_its_target(
     tmp_path: Path, scripts: str, targets: dict[str, str], extras: dict[str, list[str]]
 ) -> None:
     write_pyproject(tmp_path, f'[project]\nname = "p"\n[project.scripts]\n{scripts}\n')
-    found = existing.facts(tmp_path)
+    found = existing.existing_facts(tmp_path)
     assert (found["scripts"], found["script_extras"]) == (targets, extras)
 
 
 def test_a_single_module_project_is_its_module(tmp_path: Path) -> None:
     write_pyproject(tmp_path, '[tool.poetry]\npackages = [{ include = "tool.py" }]\n')
     assert existing.package_location(tmp_path, "ignored") == ("tool", "flat")
-    assert existing.build_context(tmp_path, "tool")[-1] == "tool.py"
+    assert existing.existing_build_context(tmp_path, "tool")[-1] == "tool.py"
 
 
 def test_uncommitted_files_leave_out_what_adoption_adds(tmp_path: Path) -> None:
