@@ -486,8 +486,13 @@ def test_a_team_dockerfile_is_kept_without_the_templates_context_and_tools(tmp_p
     project = tmp_path / "greeter"
     shutil.copytree(FIXTURES / "greeter", project)
     (project / "Dockerfile").write_text("FROM python:3.13-slim\nCOPY . /src\n")
-    after = adopt_in_place(project, "The team's own Dockerfile, which sends the whole folder")
+    git(project, "init", "--quiet", "--initial-branch=main")
+    commit(project, "The team's own Dockerfile, which sends the whole folder")
+    result = copier("copy", "--trust", "--defaults", str(template_snapshot()), ".", cwd=project)
+    after = tree(project)
     assert "Dockerfile" in read_answers(project)["existing_files"]
+    # Said at copy: the image answers are recorded but reach no file.
+    assert "keeps its own Dockerfile: the image answers" in result.stdout + result.stderr
     # An allow-list .dockerignore would change what their Dockerfile's COPY sends.
     assert not [path for path in after if path == ".dockerignore" or path.startswith("build-tools")]
 
@@ -783,6 +788,31 @@ def test_an_update_of_an_adopted_project_keeps_the_teams_files_quietly(
     assert "Warning" not in output and "deprecated" not in output, output
     # The lock check's one line (after Copier's echo of the command) is not printed: the lock fits.
     assert not [line for line in output.splitlines() if line.startswith("poetry.lock does not")]
+
+
+@pytest.mark.slow
+def test_a_team_dockerfile_is_switched_to_the_templates_by_the_documented_update(
+    history: Path, tmp_path: Path
+) -> None:
+    # README, "Adopting an existing Poetry project": git rm Dockerfile, commit, then update with
+    # existing_files less Dockerfile; the template's Dockerfile, .dockerignore and tools arrive.
+    project = existing_repository(GREETER, tmp_path / "greeter")
+    (project / "Dockerfile").write_text("FROM python:3.13-slim\nCOPY . /src\n")
+    commit(project, "The team's own Dockerfile")
+    copier("copy", "--trust", "--defaults", "--vcs-ref", "0.1.0", str(history), ".", cwd=project)
+    commit(project, "Adopt the template")
+    assert not (project / ".dockerignore").exists()
+    kept = [path for path in read_answers(project)["existing_files"] if path != "Dockerfile"]
+    git(project, "rm", "--quiet", "Dockerfile")
+    commit(project, "Use the template's Dockerfile")
+    copier(
+        "update", "--trust", "--defaults", "--vcs-ref", "0.2.0",
+        "--data", f"existing_files={json.dumps(kept)}", cwd=project,
+    )  # fmt: skip
+    dockerfile = (project / "Dockerfile").read_text()
+    assert "FROM ${PYTHON_IMAGE} AS runtime" in dockerfile and "<<<<<<<" not in dockerfile
+    assert (project / ".dockerignore").is_file() and (project / "build-tools/poetry.txt").is_file()
+    assert "Dockerfile" not in read_answers(project)["existing_files"]
 
 
 # --- The CI workflow the template added runs on the adopted project -------------------------------
