@@ -568,7 +568,6 @@ class TemplateFilters(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters.update(FILTERS)
-        environment.globals["structural_change_error"] = structural_change_error
         environment.globals["secret_file_patterns"] = SECRET_FILE_PATTERNS
         environment.globals["python_versions"] = PYTHON_VERSIONS
         environment.globals["licenses"] = LICENSES

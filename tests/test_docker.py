@@ -650,32 +650,28 @@ def main() -> None:
 '''
 
 
-def write_service(project: Path) -> None:
-    """The stub CLI becomes a gunicorn server of a small WSGI app."""
+def write_server(project: Path, cli: str, app: str) -> None:
+    """The stub CLI becomes a server (`cli`) of a small web app (`app`)."""
     package = project / "src" / PACKAGE_NAME
-    (package / "cli.py").write_text(SERVICE_CLI)
-    (package / "web.py").write_text(SERVICE_APP)
+    (package / "cli.py").write_text(cli)
+    (package / "web.py").write_text(app)
+
+
+# One module-level edit per server: edited_image names its cached build after the function.
+def write_service(project: Path) -> None:
+    write_server(project, SERVICE_CLI, SERVICE_APP)  # gunicorn, a WSGI app
 
 
 def write_uvicorn_service(project: Path) -> None:
-    """The stub CLI becomes a uvicorn server of a small ASGI app."""
-    package = project / "src" / PACKAGE_NAME
-    (package / "cli.py").write_text(UVICORN_CLI)
-    (package / "web.py").write_text(ASGI_APP)
+    write_server(project, UVICORN_CLI, ASGI_APP)
 
 
 def write_hypercorn_service(project: Path) -> None:
-    """The stub CLI becomes a Hypercorn server of a small ASGI app."""
-    package = project / "src" / PACKAGE_NAME
-    (package / "cli.py").write_text(HYPERCORN_CLI)
-    (package / "web.py").write_text(ASGI_APP)
+    write_server(project, HYPERCORN_CLI, ASGI_APP)
 
 
 def write_waitress_service(project: Path) -> None:
-    """The stub CLI becomes a waitress server of the small WSGI app."""
-    package = project / "src" / PACKAGE_NAME
-    (package / "cli.py").write_text(WAITRESS_CLI)
-    (package / "web.py").write_text(SERVICE_APP)
+    write_server(project, WAITRESS_CLI, SERVICE_APP)
 
 
 # Each server's edit and answers: the same pages, the same port and health path.
