@@ -45,7 +45,13 @@ def default(question: str) -> Any:
     value = QUESTIONS[question]["default"]
     if not (isinstance(value, str) and "{{" in value):
         return value
-    context = {"existing_project": False, "_copier_conf": {"dst_path": "/nonexistent"}}
+    # Derived values with a plain default (`preferred_python`) are part of the context, as in Copier.
+    derived = {
+        name: spec["default"]
+        for name, spec in QUESTIONS.items()
+        if spec.get("when") is False and "{{" not in str(spec.get("default", "{{"))
+    }
+    context = {**derived, "existing_project": False, "_copier_conf": {"dst_path": "/nonexistent"}}
     rendered = _JINJA.from_string(value).render(context)
     assert rendered.strip(), f"{question}'s default depends on other answers"
     # As Copier casts it: a str question keeps the text ("3.13" is not a float).
