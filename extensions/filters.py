@@ -132,6 +132,22 @@ def requirement_names(requirements: Iterable[str]) -> list[str]:
     return [canonicalize_name(Requirement(req).name) for req in requirements]
 
 
+def requirement_entry(requirements: str, name: str) -> str:
+    """One package's entry (its line and `--hash` continuation lines) of a hashed requirements
+    file, as `uv pip compile --generate-hashes` writes it; "" when the file does not pin it."""
+    match = re.search(
+        rf"^{re.escape(name)}==\S+(?: ;[^\n]*)? \\\n(?: +--hash=\S+(?: \\)?\n)*",
+        requirements,
+        re.MULTILINE,
+    )
+    return match.group(0) if match else ""
+
+
+def url_host(url: str) -> str:
+    """The host name of a URL (a netrc `machine`), without port or credentials."""
+    return urlsplit(url).hostname or ""
+
+
 def toml_string(value: Any) -> str:
     """A TOML basic string (JSON string escapes are a subset TOML accepts)."""
     return json.dumps(str(value), ensure_ascii=False)
@@ -558,6 +574,8 @@ FILTERS = {
     "image_cmd_error": image_cmd_error,
     "extras_error": extras_error,
     "single_line_error": single_line_error,
+    "requirement_entry": requirement_entry,
+    "url_host": url_host,
     "label_text_error": label_text_error,
 }
 

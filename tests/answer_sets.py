@@ -80,6 +80,7 @@ FEATURES: dict[str, dict[str, Any]] = {
     "no-dependencies": {"dependencies": []},
     "hash-pip": {"hash_policy": "pip"},
     "hash-none": {"hash_policy": "none"},
+    "hash-export": {"hash_policy": "export"},
     "apt": {"apt_build_packages": ["gcc", "libpq-dev"], "apt_runtime_packages": ["libpq5"]},
     "apt-pinned": {"apt_build_packages": ["gcc=4:14.2.0-1"]},
     "private-index": {"package_index_url": "https://pypi.example.com/simple/"},

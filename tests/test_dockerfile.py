@@ -136,13 +136,30 @@ def test_strategy_matches_hash_policy(rendered_project: ProjectFactory, variant:
     policy = answer(given, "hash_policy")
     installs_with_poetry = "poetry install --only main --no-root" in dependencies
     assert installs_with_poetry is (policy == "poetry")
-    assert ("--require-hashes" in dependencies) is (policy == "pip")
+    assert ("--require-hashes" in dependencies) is (policy in ("pip", "export"))
     assert ("--without-hashes" in dependencies) is (policy == "none")
-    assert ("poetry export" in dependencies) is (policy != "poetry")
-    # Every policy installs the answered extras (the project wheel is --no-deps either way).
-    tool = "poetry install" if policy == "poetry" else "poetry export"
-    extras = "".join(f" --extras {extra}" for extra in answer(given, "extras"))
-    assert re.search(rf"{tool} --only main( --no-root --no-interaction)?{extras} --", dependencies)
+    # export: uv installs the committed export after the script's staleness and hash check, and
+    # nothing in the image build runs Poetry (the tools stage holds poetry-core alone).
+    installs_the_export = "-r build-tools/lock-export.txt" in dependencies
+    assert installs_the_export is (policy == "export")
+    if policy == "export":
+        assert "python build-tools/export_lock.py --verify" in dependencies
+        assert "--no-deps" in dependencies
+        text = "\n".join(parsed["tools"] + builder_steps + parsed.get("project", []))
+        assert "/opt/poetry/bin/poetry" not in text
+        assert "-r /tmp/poetry-core.txt" in "\n".join(parsed["tools"])
+    assert ("poetry export" in dependencies) is (policy in ("pip", "none"))
+    # Every policy installs the answered extras (the project wheel is --no-deps either way); the
+    # export policy's script exports them.
+    if policy == "export":
+        script = rendered_project(**given) / "build-tools" / "export_lock.py"
+        wanted = json.dumps(answer(given, "extras"))
+        assert f"\nEXTRAS: list[str] = {wanted}\n" in script.read_text()
+    else:
+        tool = "poetry install" if policy == "poetry" else "poetry export"
+        extras = "".join(f" --extras {extra}" for extra in answer(given, "extras"))
+        pattern = rf"{tool} --only main( --no-root --no-interaction)?{extras} --"
+        assert re.search(pattern, dependencies)
     # An app's own code: a wheel built and installed --no-deps in the project stage, whose venv
     # the runtime copies over the dependencies'.
     if is_app(given):

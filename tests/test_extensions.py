@@ -53,6 +53,27 @@ def test_later_python_versions_start_at_the_answer() -> None:
     assert filters.later_python_versions("3.9") == PYTHON_VERSIONS
 
 
+def test_requirement_entry_is_one_package_with_its_hashes() -> None:
+    hashed = (
+        "poetry==2.5.1 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\n"
+        "poetry-core==2.5.0 \\\n    --hash=sha256:cc \\\n    --hash=sha256:dd\n"
+        "pycparser==3.12 ; implementation_name != 'PyPy' \\\n    --hash=sha256:ee\n"
+    )
+    assert filters.requirement_entry(hashed, "poetry-core") == (
+        "poetry-core==2.5.0 \\\n    --hash=sha256:cc \\\n    --hash=sha256:dd\n"
+    )
+    assert filters.requirement_entry(hashed, "pycparser").endswith("--hash=sha256:ee\n")
+    assert filters.requirement_entry(hashed, "core") == ""
+    # The template's own file pins poetry-core by hash: the export policy's wheel backend.
+    tools = (Path(__file__).parents[1] / "includes" / "build-tools" / "poetry.txt").read_text()
+    assert filters.requirement_entry(tools, "poetry-core").count("--hash=sha256:") >= 1
+
+
+def test_url_host_is_a_netrc_machine() -> None:
+    assert filters.url_host("http://127.0.0.1:8080/simple/") == "127.0.0.1"
+    assert filters.url_host("https://pypi.example.com/simple/") == "pypi.example.com"
+
+
 def test_requirement_names_are_canonical() -> None:
     assert filters.requirement_names(["Pandas[performance]>=2", "ruamel.yaml"]) == [
         "pandas",
