@@ -164,6 +164,8 @@ def edited_image(
             project = copy_project(rendered_project(**answers), path / "project")
             edit(project)
             run(["poetry", "lock"], cwd=project)
+            if (project / "build-tools" / "export_lock.py").exists():  # hash_policy=export
+                run(["python3", "build-tools/export_lock.py"], cwd=project)
             log = docker_build(project, tag)
             (path / "build.log").write_text(log.stdout + log.stderr)
 

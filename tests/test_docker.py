@@ -62,10 +62,12 @@ VARIANTS = [
     "app-src+requests",
     "app-src+requests+hash-pip",
     "app-src+requests+hash-none",
+    "app-src+requests+hash-export",
     "app-flat+requests",
     "deps-only",
     "deps-only+hash-pip",
     "deps-only+hash-none",
+    "deps-only+hash-export",
     "app-src+requests+apt",
     "app-src+requests+no-bytecode",
     "app-src+py311-bookworm",
@@ -132,9 +134,8 @@ def cached_steps(log: str) -> dict[str, bool]:
 
 
 def dependency_step(steps: dict[str, bool]) -> bool:
-    matches = [
-        cached for d, cached in steps.items() if "poetry install" in d or "poetry export" in d
-    ]
+    installs = ("poetry install", "poetry export", "-r build-tools/lock-export.txt")
+    matches = [cached for d, cached in steps.items() if any(i in d for i in installs)]
     assert len(matches) == 1, steps
     return matches[0]
 
@@ -303,7 +304,12 @@ def test_image_size_is_within_ten_percent_of_a_bare_venv(image: BuiltImage) -> N
 
 @pytest.mark.parametrize(
     "variant",
-    ["app-src+requests", "app-src+requests+hash-pip", "app-src+requests+hash-none"],
+    [
+        "app-src+requests",
+        "app-src+requests+hash-pip",
+        "app-src+requests+hash-none",
+        "app-src+requests+hash-export",
+    ],
 )
 def test_source_change_reuses_the_dependency_layer(
     image: BuiltImage, variant: str, tmp_path: Path
@@ -367,7 +373,66 @@ def test_tampered_lock_hash_fails_the_build(
     assert HASH_ERRORS[tool].search(result.stderr), result.stderr[-3000:]
 
 
-@pytest.mark.parametrize("variant", ["app-src+requests", "app-src+requests+hash-pip"])
+EXPORT = Path("build-tools/lock-export.txt")
+EXPORT_COMMAND = "python3 build-tools/export_lock.py"
+
+
+def export_lock(project: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """hash_policy=export: the project's own script rewrites build-tools/lock-export.txt."""
+    return run(["python3", "build-tools/export_lock.py"], cwd=project, check=check)
+
+
+@pytest.mark.parametrize(
+    ("variant", "package"),
+    [("app-src+requests+hash-export", "idna"), ("deps-only+hash-export", "six")],
+)
+def test_tampered_export_hash_fails_the_build(
+    image: BuiltImage, variant: str, package: str, tmp_path: Path
+) -> None:
+    project = copy_project(image.project, tmp_path / "project")
+    export = project / EXPORT
+    text = export.read_text()
+    start = text.index(f"\n{package}==") + 1
+    # Every hash of the package (uv would take another of its files whose hash still matches).
+    following = re.compile(r"\n(?! )").search(text, start)
+    assert following, text
+    end = following.end()
+    # poetry.lock is untouched, so the export is not stale: only uv's hash check can stop it.
+    export.write_text(
+        text[:start] + re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, text[start:end])
+        + text[end:]
+    )  # fmt: skip
+    result = docker_build(project, f"{image.tag}-tampered", check=False)
+    assert result.returncode != 0
+    assert HASH_ERRORS["pip"].search(result.stderr), result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("variant", ["app-src+requests+hash-export"])
+def test_stale_export_fails_the_build_with_the_command_that_fixes_it(
+    image: BuiltImage, variant: str, tmp_path: Path
+) -> None:
+    project = copy_project(image.project, tmp_path / "project")
+    # A lock change the export does not follow (a Renovate lock update, a hand edit): here a
+    # new hash for idna, still consistent with pyproject.toml.
+    tamper_lock(project, "idna")
+    run(["poetry", "check", "--lock"], cwd=project)
+    result = docker_build(project, f"{image.tag}-stale", check=False)
+    assert result.returncode != 0, "an export made from another poetry.lock was installed"
+    message = (
+        f"{EXPORT} was not made from this poetry.lock (poetry.lock changed since it was exported):"
+        f" run `{EXPORT_COMMAND}` and commit the file."
+    )
+    assert message in result.stderr, result.stderr[-3000:]
+    # The command the message names is the fix: the export follows, the build checks the hash.
+    export_lock(project)
+    fixed = docker_build(project, f"{image.tag}-stale", check=False)
+    assert fixed.returncode != 0 and HASH_ERRORS["pip"].search(fixed.stderr), fixed.stderr[-3000:]
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["app-src+requests", "app-src+requests+hash-pip", "app-src+requests+hash-export"],
+)
 def test_lock_entry_without_files_fails_the_build_with_the_reason(
     image: BuiltImage, variant: str, tmp_path: Path
 ) -> None:
@@ -379,11 +444,15 @@ def test_lock_entry_without_files_fails_the_build_with_the_reason(
     # What Poetry records for a git, path or URL dependency: no files, so nothing to check.
     block = re.sub(r"files = \[.*?\n\]", "files = []", text[start:end], flags=re.S)
     lock.write_text(text[:start] + block + text[end:])
+    reason = "poetry.lock records no files, so no hashes, for: idna."
+    if answer(answers(variant), "hash_policy") == "export":
+        # The export follows the lock, and its script says why it cannot be installed.
+        exported = export_lock(project, check=False)
+        assert exported.returncode != 0 and reason in exported.stderr, exported.stderr
+        assert "\nidna==" in (project / EXPORT).read_text()
     result = docker_build(project, f"{image.tag}-unhashed", check=False)
     assert result.returncode != 0, "a main-group package without hashes was installed"
-    assert "poetry.lock records no files, so no hashes, for: idna." in result.stderr, result.stderr[
-        -3000:
-    ]
+    assert reason in result.stderr, result.stderr[-3000:]
 
 
 PLUGIN_INSTALL = "Installing Poetry plugins only for the current project"
@@ -417,7 +486,9 @@ def test_project_plugins_never_install_outside_the_hashes(
 CONTEXT_PROBE = f"FROM {DEFAULT_BASE_IMAGE}\nCOPY . /context\n"
 
 
-@pytest.mark.parametrize("variant", ["app-src", "app-flat+requests", "deps-only"])
+@pytest.mark.parametrize(
+    "variant", ["app-src", "app-flat+requests", "deps-only", "app-src+requests+hash-export"]
+)
 def test_build_context_holds_only_what_the_image_needs(
     image: BuiltImage, variant: str, tmp_path: Path
 ) -> None:
@@ -449,6 +520,8 @@ def test_build_context_holds_only_what_the_image_needs(
     listed = shell_in(tag, "cd /context && find . -type f | sort", "--user", "0").split()
     files = {name[2:] for name in listed}
     expected = {"pyproject.toml", "poetry.lock", "build-tools/poetry.txt"}
+    if answer(answers(variant), "hash_policy") == "export":
+        expected |= {str(EXPORT), "build-tools/export_lock.py", "build-tools/poetry-core.txt"}
     if variant in APPS:
         expected |= {"README.md", "LICENSE"} | {
             str(p.relative_to(project)) for p in package.glob("*") if p.suffix in (".py", ".typed")
@@ -459,15 +532,17 @@ def test_build_context_holds_only_what_the_image_needs(
 # mirror-argument ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("policy", ["poetry", "export"])
 def test_mirror_argument_routes_every_download_through_the_mirror(
-    locked_project: ProjectFactory, tmp_path: Path
+    locked_project: ProjectFactory, policy: str, tmp_path: Path
 ) -> None:
-    project = copy_project(locked_project(**answers("app-src+requests")), tmp_path / "project")
+    given = {**answers("app-src+requests"), "hash_policy": policy}
+    project = copy_project(locked_project(**given), tmp_path / "project")
     before = {name: (project / name).read_bytes() for name in ("pyproject.toml", "poetry.lock")}
     with serve_index() as mirror:
         docker_build(
             project,
-            "cpd-test:mirror",
+            f"cpd-test:mirror-{policy}",
             "--no-cache",
             "--network=host",
             "--build-arg",
@@ -475,18 +550,23 @@ def test_mirror_argument_routes_every_download_through_the_mirror(
         )
     files = [path for path in mirror.requests if path.startswith("/__upstream/")]
     pages = {path.split("/")[2] for path in mirror.requests if path.startswith("/simple/")}
-    # uv fetched Poetry, Poetry fetched the locked dependencies: all through it (uv itself comes
-    # from its image, which a registry mirror serves).
-    assert {"poetry", "requests", "idna"} <= pages
-    assert all(any(f"/{name}-" in path for path in files) for name in ("poetry", "requests")), files
+    # uv fetched Poetry (export: poetry-core alone), Poetry (export: uv) the locked dependencies:
+    # all through it (uv itself comes from its image, which a registry mirror serves).
+    tool = "poetry" if policy == "poetry" else "poetry-core"
+    assert {tool, "requests", "idna"} <= pages
+    if policy == "export":
+        assert "poetry" not in pages, "the export policy's build downloaded Poetry"
+    wanted = (tool.replace("-", "_"), "requests")
+    assert all(any(f"/{name}-" in path for path in files) for name in wanted), files
     assert before == {name: (project / name).read_bytes() for name in before}
-    assert docker_run("cpd-test:mirror") == GREETING
+    assert docker_run(f"cpd-test:mirror-{policy}") == GREETING
+    run([DOCKER, "rmi", f"cpd-test:mirror-{policy}"], check=False)
 
 
 # secret-credentials -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("policy", ["poetry", "pip"])
+@pytest.mark.parametrize("policy", ["poetry", "pip", "export"])
 def test_private_index_credentials_come_only_from_a_build_secret(
     policy: str, tmp_path: Path
 ) -> None:
@@ -510,6 +590,9 @@ def test_private_index_credentials_come_only_from_a_build_secret(
             ),
         )
         assert password not in (project / "poetry.lock").read_text()
+        if policy == "export":
+            export_lock(project)
+            assert password not in (project / EXPORT).read_text()
         tag = f"cpd-test:private-{policy}"
 
         # --no-cache: a layer cached by an earlier run must not stand in for the download.
@@ -846,7 +929,12 @@ def test_service_runs_with_a_read_only_root_any_uid_and_no_capabilities(
 
 # extras-installed --------------------------------------------------------------------------------
 
-EXTRAS_VARIANTS = ["app-src+extras", "app-src+extras+hash-pip", "app-src+extras+hash-none"]
+EXTRAS_VARIANTS = [
+    "app-src+extras",
+    "app-src+extras+hash-pip",
+    "app-src+extras+hash-none",
+    "app-src+extras+hash-export",
+]
 # The extra holds a package for every platform and one for Windows only (its marker excludes it).
 EXTRA_REQUIREMENTS = ["six>=1.16", "colorama>=0.4; sys_platform == 'win32'"]
 
