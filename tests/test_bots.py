@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import shutil
 import stat
 import tomllib
@@ -24,7 +25,7 @@ import pytest
 import yaml
 
 from answer_sets import answers as answer_set
-from helpers import ProjectFactory, SharedCache, run, tool_env
+from helpers import ProjectFactory, SharedCache, docker_build, docker_run, run, tool_env
 
 RENOVATE_VERSION = "44.121.2"
 # Renovate 44 requires Node ^24.11 (`npm view renovate engines`); this machine's Node is 20.
@@ -316,3 +317,142 @@ def test_template_update_fails_when_it_cannot_open_the_pull_request_and_retries(
     done = bot.run_step()
     assert done.returncode == 0, done.stdout + done.stderr
     assert "pr create" not in bot.gh_calls()
+
+
+# --- hash_policy=export: Renovate changes poetry.lock, the lock-export job makes it green --------
+
+EXPORT_VARIANT = "app-src+requests+hash-export"
+EXPORT_WORKFLOW = Path(".github/workflows/lock-export.yml")
+EXPORT = Path("build-tools/lock-export.txt")
+BOT_BRANCH = "renovate/requests-2.x"
+BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
+# `gh` as the step uses it: it only sets up git's credentials (nothing to do for a local remote).
+SETUP_GIT_GH = """#!/bin/sh
+[ "$1 $2" = "auth setup-git" ] || { echo "unexpected gh $*" >&2; exit 2; }
+"""
+
+
+def export_step(project: Path) -> dict[str, Any]:
+    steps = yaml.safe_load((project / EXPORT_WORKFLOW).read_text())["jobs"]["export"]["steps"]
+    step: dict[str, Any] = next(s for s in steps if s.get("name", "").startswith("Export"))
+    return step
+
+
+class BotBranch:
+    """A project on a stand-in remote, and a Renovate branch whose commit changes poetry.lock."""
+
+    def __init__(self, source: Path, root: Path) -> None:
+        self.remote = root / "remote.git"
+        run(["git", "init", "--quiet", "--bare", "--initial-branch=main", self.remote])
+        self.project = shutil.copytree(
+            source, root / "project", ignore=shutil.ignore_patterns(".venv")
+        )
+        for command in (
+            ["init", "--quiet", "--initial-branch=main"],
+            ["add", "--all"],
+            ["commit", "--quiet", "--message", "Generated"],
+            ["remote", "add", "origin", str(self.remote)],
+            ["push", "--quiet", "origin", "main"],
+            ["switch", "--quiet", "--create", BOT_BRANCH],
+        ):
+            run(["git", *command], cwd=self.project)
+        # What Renovate's poetry manager pushes: a new constraint and the lock Poetry made for it.
+        pyproject = self.project / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace('"requests>=2.31"', '"requests>=2.32"'))
+        run(["poetry", "lock"], cwd=self.project)
+        renovate = ["-c", "user.name=renovate[bot]", "-c", "user.email=renovate@example.test"]
+        run(["git", *renovate, "commit", "--quiet", "--all", "--message", "Update requests"],
+            cwd=self.project)  # fmt: skip
+        run(["git", "push", "--quiet", "origin", BOT_BRANCH], cwd=self.project)
+        bin_dir = root / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "gh").write_text(SETUP_GIT_GH)
+        (bin_dir / "gh").chmod(0o755)
+        self.path = f"{bin_dir}:{tool_env()['PATH']}"
+
+    def run_step(self, *, secret: str = "") -> Any:
+        """The job's last step, as written, in a fresh checkout of the branch (actions/checkout)."""
+        workspace = self.project.parent / f"checkout-{secrets.token_hex(3)}"
+        run(["git", "clone", "--quiet", "--branch", BOT_BRANCH, str(self.remote), str(workspace)])
+        step = export_step(self.project)
+        contexts = {"secrets.TEMPLATE_UPDATE_TOKEN": secret, "github.ref_name": BOT_BRANCH}
+
+        def expand(text: str) -> str:
+            return re.sub(r"\$\{\{\s*(.+?)\s*\}\}", lambda m: contexts[m.group(1)], text)
+
+        env = tool_env(PATH=self.path, **{k: expand(str(v)) for k, v in step["env"].items()})
+        # A runner has no git identity in its environment: the step's `git config` names the author.
+        env = {k: v for k, v in env.items() if not k.startswith(("GIT_AUTHOR_", "GIT_COMMITTER_"))}
+        return run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=workspace,
+            env=env,
+            check=False,
+        )
+
+    def branch_head(self) -> str:
+        return run(["git", "rev-parse", BOT_BRANCH], cwd=self.remote).stdout.strip()
+
+    def checkout(self, dest: Path) -> Path:
+        run(["git", "clone", "--quiet", "--branch", BOT_BRANCH, str(self.remote), str(dest)])
+        return dest
+
+
+def verify(project: Path, *mode: str) -> Any:
+    return run(["python3", "build-tools/export_lock.py", *mode], cwd=project, check=False)
+
+
+@pytest.mark.docker
+def test_a_renovate_lock_change_turns_green_through_the_lock_export_job(
+    locked_project: ProjectFactory, tmp_path: Path, docker_engine: str
+) -> None:
+    bot = BotBranch(locked_project(**answer_set(EXPORT_VARIANT)), tmp_path)
+    pushed = bot.branch_head()
+    # Red as Renovate leaves it: the export was made from the old lock (the image build and CI's
+    # check run this script).
+    stale = verify(bot.project, "--verify")
+    assert stale.returncode != 0 and "python3 build-tools/export_lock.py" in stale.stderr
+
+    # Without the token: red, with the fix in the message, and nothing pushed.
+    refused = bot.run_step()
+    assert refused.returncode != 0
+    assert "::error::" in refused.stdout and "TEMPLATE_UPDATE_TOKEN" in refused.stdout
+    assert bot.branch_head() == pushed
+
+    # With it: one commit on the branch, the export alone, by the author Renovate ignores.
+    done = bot.run_step(secret="fine-grained-token-with-contents")
+    assert done.returncode == 0, done.stdout + done.stderr
+    head = bot.branch_head()
+    changed = run(["git", "diff", "--name-only", pushed, head], cwd=bot.remote).stdout.split()
+    assert changed == [str(EXPORT)]
+    author = run(["git", "log", "-1", "--format=%ae", head], cwd=bot.remote).stdout.strip()
+    config = json.loads((bot.project / CONFIG).read_text())
+    assert author == BOT_EMAIL and author in config["gitIgnoredAuthors"]
+
+    # The push starts CI (a token's push does; the default token's would not): green.
+    branch = bot.checkout(tmp_path / "ci")
+    assert verify(branch, "--check").returncode == 0
+    assert verify(branch, "--verify").returncode == 0
+    tag = "cpd-test:lock-export-bot"
+    docker_build(branch, tag)
+    assert docker_run(tag).startswith("Hello, world!")
+    run([docker_engine, "rmi", tag], check=False)
+
+    # Its own push runs the job again: nothing to do, no second commit.
+    again = bot.run_step(secret="fine-grained-token-with-contents")
+    assert again.returncode == 0 and "already follows poetry.lock" in again.stdout
+    assert bot.branch_head() == head
+
+
+def test_the_lock_export_workflow_validates_and_is_clean_under_zizmor(
+    rendered_project: ProjectFactory,
+) -> None:
+    project = rendered_project(**answer_set(EXPORT_VARIANT))
+    workflow_file = project / EXPORT_WORKFLOW
+    on = yaml.safe_load(workflow_file.read_text())[True]
+    assert on == {"push": {"branches": ["renovate/**"], "paths": ["poetry.lock"]}}
+    run(["check-jsonschema", "--builtin-schema", "vendor.github-workflows", workflow_file])
+    result = run(["zizmor", "--offline", "--no-progress", project / ".github" / "workflows"])
+    assert "No findings to report" in result.stdout + result.stderr
+    # Only under hash_policy=export: other projects have no export to follow.
+    assert not (rendered_project(**answer_set("app-src+requests")) / EXPORT_WORKFLOW).exists()
