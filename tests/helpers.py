@@ -450,9 +450,16 @@ def build_history(repo: Path) -> None:
     ]:
         if path.is_file() and "hash_policy" in path.read_text():
             path.write_text(path.read_text().replace("hash_policy", "hash_mode"))
+    # File names hold the question's name too (files rendered for one policy only).
+    renamed = [
+        path.rename(path.with_name(path.name.replace("hash_policy", "hash_mode")))
+        for path in sorted((repo / "template").rglob("*hash_policy*"), reverse=True)
+    ]
     commit(repo, "0.0.1: the hash question is still called hash_mode")
     git(repo, "tag", "0.0.1")
 
+    for path in renamed:
+        path.unlink()
     snapshot()
     # The rename's migration, as a template that renames a question ships it (migrations/).
     replace_once(repo / "copier.yml", "\n_migrations:\n", "\n_migrations:\n" + RENAME_MIGRATION)

@@ -275,6 +275,54 @@ def test_update_with_new_answers_rewrites_the_dockerfile_and_the_answers(new_ans
     assert conflict_markers(new_answers) == []
 
 
+@pytest.mark.slow
+def test_a_project_on_poetry_keeps_its_policy_through_an_update(
+    history: Path, tmp_path: Path
+) -> None:
+    # Whatever the template's default for new projects, the recorded answer is the project's.
+    project = generate(history, tmp_path / "project", "0.1.0", "hash_policy=poetry", lock=True)
+    result = update(project, "0.2.0")
+    assert read_answers(project)["hash_policy"] == "poetry"
+    assert read_answers(project)["_commit"] == "0.2.0"
+    assert changed_files(project) == {".copier-answers.yml", "Dockerfile", "pyproject.toml"}, (
+        result.stdout + result.stderr
+    )
+    [dependencies] = [a for k, a in dockerfile_stages(project)["builder"] if "poetry.lock" in a]
+    assert "poetry install --only main --no-root" in dependencies
+
+
+@pytest.mark.slow
+@pytest.mark.docker
+def test_switching_to_the_export_policy_by_answer_writes_the_export_and_builds(
+    history: Path, tmp_path: Path, docker_engine: str
+) -> None:
+    project = generate(history, tmp_path / "project", "0.1.0", "hash_policy=poetry", lock=True)
+    result = update(project, "0.2.0", "hash_policy=export")
+    output = result.stdout + result.stderr
+    assert read_answers(project)["hash_policy"] == "export"
+    assert conflict_markers(project) == []
+    # The update's migration wrote the export from the project's own lock.
+    assert "build-tools/lock-export.txt written from poetry.lock." in output, output
+    run(["python3", "build-tools/export_lock.py", "--check"], cwd=project)
+    added = {path for path in changed_files(project) if path not in git(project, "ls-files")}
+    assert added >= {
+        "build-tools/lock-export.txt",
+        "build-tools/export_lock.py",
+        "build-tools/poetry-core.txt",
+        ".github/workflows/lock-export.yml",
+    }, added
+    hooks = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
+    assert "poetry-export" in {hook["id"] for hook in hooks}
+    [dependencies] = [a for k, a in dockerfile_stages(project)["builder"] if "poetry.lock" in a]
+    assert "-r build-tools/lock-export.txt" in dependencies and "poetry install" not in dependencies
+    tag = "cpd-test:update-to-export"
+    try:
+        docker_build(project, tag)
+        assert run([docker_engine, "run", "--rm", tag, "--version"]).stdout == "round-trip 0.1.0\n"
+    finally:
+        run([docker_engine, "image", "rm", "--force", tag], check=False)
+
+
 # --- 3. A genuine conflict is visible -------------------------------------------------------------
 
 
