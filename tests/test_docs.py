@@ -36,6 +36,8 @@ DOCUMENTED = [
     "app-src",
     "app-src+hash-pip",
     "app-src+hash-none",
+    "app-src+hash-export",
+    "app-src+private-index+hash-export",
     "deps-only",
     "app-src+no-bytecode",
     "app-src+apt",
