@@ -408,3 +408,55 @@ def test_docker_job_runs_here(
         )
     finally:
         run([docker_engine, "image", "rm", "--force", image], check=False)
+
+
+# --- hash_policy=export: the export follows the lock in pre-commit and in CI ---------------------
+
+EXPORT_SCRIPT = ["python3", "build-tools/export_lock.py"]
+
+
+def renovate_like_lock_change(project: Path) -> None:
+    """A new constraint and the lock Poetry makes for it, as a bot's pull request brings them."""
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"requests>=2.31"', '"requests>=2.32"'))
+    run(["poetry", "lock"], cwd=project)
+
+
+@pytest.mark.slow
+def test_the_export_hook_rewrites_an_export_the_lock_left_behind(
+    locked_project: ProjectFactory, pre_commit_home: Path, tmp_path: Path
+) -> None:
+    project = checkout(locked_project(**answers("app-src+requests+hash-export")), tmp_path / "p")
+    env = tool_env(PRE_COMMIT_HOME=str(pre_commit_home))
+    hook = ["pre-commit", "run", "poetry-export", "--all-files", "--color", "never"]
+    fresh = run(hook, cwd=project, env=env, check=False)
+    assert fresh.returncode == 0 and "Passed" in fresh.stdout, fresh.stdout + fresh.stderr
+
+    renovate_like_lock_change(project)
+    run(["git", "add", "--all"], cwd=project)
+    assert run([*EXPORT_SCRIPT, "--verify"], cwd=project, check=False).returncode != 0
+    # The hook rewrites the export and fails, as a fixer does, so the commit is redone with it.
+    fixed = run(hook, cwd=project, env=env, check=False)
+    assert fixed.returncode != 0 and "files were modified by this hook" in fixed.stdout, (
+        fixed.stdout + fixed.stderr
+    )
+    assert run(["git", "diff", "--name-only"], cwd=project).stdout.split() == [
+        "build-tools/lock-export.txt"
+    ]
+    run([*EXPORT_SCRIPT, "--verify"], cwd=project)
+    run(["git", "add", "--all"], cwd=project)
+    assert run(hook, cwd=project, env=env, check=False).returncode == 0
+
+
+def test_ci_without_pre_commit_checks_the_export(
+    locked_project: ProjectFactory, tmp_path: Path
+) -> None:
+    variant = "app-src+requests+hash-export+no-pre-commit"
+    project = checkout(locked_project(**answers(variant)), tmp_path / "p")
+    [step] = [s for s in workflow(project)["jobs"]["lint"]["steps"] if "export" in s.get("run", "")]
+    assert step["run"] == "python3 build-tools/export_lock.py --check"
+    assert run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=project).returncode == 0
+    renovate_like_lock_change(project)
+    stale = run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=project, check=False)
+    assert stale.returncode != 0
+    assert "run `python3 build-tools/export_lock.py` and commit the file" in stale.stderr
