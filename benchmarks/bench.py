@@ -1,11 +1,13 @@
 """Benchmark the template's Dockerfile against three common alternatives.
 
 For each workload (an app with `requests`, a deps-only `pandas` environment, an app with
-`psycopg2` built from its sdist) the image is built four ways: this template's Dockerfile, the
-multi-stage pattern of uv's Docker guide (the reference: ratios are against it), the two-stage
-Poetry pattern many blogs publish, and a naive single-stage `pip install`. Each way is measured
-for image size, cold build, rebuild after a source edit, rebuild after adding a dependency and
-container start-to-output time; results go to benchmarks/results/ and README.md's marked block.
+`psycopg2` built from its sdist) the image is built five ways: this template's Dockerfile (the
+default `hash_policy: poetry`, and `hash_policy: export`), the multi-stage pattern of uv's Docker
+guide (the reference: ratios are against it), the two-stage Poetry pattern many blogs publish,
+and a naive single-stage `pip install`. Each way is measured for image size, cold build, rebuild
+after a source edit, rebuild after adding a dependency and container start-to-output time; the
+export policy and the uv way also for an arm64 cold build under emulation (workload a). Results go
+to benchmarks/results/ and README.md's marked block.
 
 Run with `./dev bench [--runs N | --quick] [--workloads a,b,c]` (needs a Docker engine).
 """
@@ -55,6 +57,11 @@ TAG_PREFIX = "bench"
 # timing; the template's Dockerfile takes uv from helpers.uv_image(), the stand-in for uv's image.
 UV_BUILDER_IMAGE = f"{TAG_PREFIX}-uv-image"
 MB = 1_000_000
+# arm64 under emulation (qemu binfmt, as the release workflow builds it): the suite's stand-in.
+ARM64_BASE_IMAGE = "arm64v8/python:3.13-slim-trixie"
+ARM64_WORKLOADS = ("a",)
+# The export policy's committed export, which follows poetry.lock in every edit.
+EXPORT = "build-tools/lock-export.txt"
 
 # The template's image stays at its floor (the locked packages in a bare venv).
 MAX_OVERHEAD_OVER_FLOOR = 1.1
@@ -126,6 +133,12 @@ class Way:
 
 
 def template_dockerfile(_: Workload, project: Path) -> Path:
+    """The default answers' Dockerfile (hash_policy poetry), rendered beside the project's."""
+    return project.parent / "poetry.Dockerfile"
+
+
+def export_dockerfile(_: Workload, project: Path) -> Path:
+    """The project is rendered with hash_policy export: its own Dockerfile."""
     return project / "Dockerfile"
 
 
@@ -145,7 +158,10 @@ TEMPLATE_WAY = Way("template", "1. this template", template_dockerfile)
 UV_WAY = Way("uv", "2. uv guide pattern", uv_guide_dockerfile)
 BLOG_WAY = Way("blog", "3. blog Poetry pattern", alternative("blog-poetry"))
 NAIVE_WAY = Way("naive", "4. naive pip install", alternative("naive-pip"))
-WAYS = (TEMPLATE_WAY, UV_WAY, BLOG_WAY, NAIVE_WAY)
+EXPORT_WAY = Way("export", "5. this template, hash_policy export", export_dockerfile)
+WAYS = (TEMPLATE_WAY, UV_WAY, BLOG_WAY, NAIVE_WAY, EXPORT_WAY)
+# The ways built for arm64 under emulation too.
+ARM64_WAYS = (EXPORT_WAY, UV_WAY)
 # Ratios are against this way.
 REFERENCE_WAY = UV_WAY
 
@@ -163,6 +179,8 @@ class Measurement:
     start_to_output: list[float] = field(default_factory=list)
     # Seconds per build step of the cold builds (BuildKit's DONE times), step -> samples.
     cold_steps: dict[str, list[float]] = field(default_factory=dict)
+    # Cold builds for linux/arm64 under emulation (only some ways and workloads).
+    arm64_cold_build: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -300,9 +318,10 @@ def yaml_list(items: Iterable[str]) -> str:
     return json.dumps(list(items))
 
 
-def render(workload: Workload, dest: Path) -> None:
+def render(workload: Workload, dest: Path, **answers: str) -> None:
     """`copier copy` with default answers plus the workload's; the copy task runs `poetry lock`."""
     data = {
+        **answers,
         "project_name": workload.name,
         "project_type": workload.project_type,
         "dependencies": yaml_list(workload.dependencies),
@@ -320,10 +339,16 @@ def prepare(workload: Workload) -> Project:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     path = root / "project"
-    render(workload, path)
+    # One context for both template ways: rendered with hash_policy export (its build-tools/ hold
+    # the export), and the default answers' Dockerfile beside it. The two .dockerignore are equal.
+    render(workload, path, hash_policy="export")
+    render(workload, root / "default")
+    shutil.copy2(root / "default" / "Dockerfile", root / "poetry.Dockerfile")
+    shutil.rmtree(root / "default")
     ignore = shutil.ignore_patterns(".venv")
     added = shutil.copytree(path, root / "added", ignore=ignore, symlinks=True)
     run(["poetry", "add", "--lock", workload.added_dependency], cwd=added)
+    run(["python3", "build-tools/export_lock.py"], cwd=added)
     for project in (path, added):
         uv_lock(project)
     pristine = shutil.copytree(path, root / "pristine", ignore=ignore)
@@ -349,7 +374,7 @@ def uv_lock(project: Path) -> None:
 
 
 def reset(project: Project) -> None:
-    names = ["pyproject.toml", "poetry.lock", "uv.lock"]
+    names = ["pyproject.toml", "poetry.lock", "uv.lock", EXPORT]
     if project.workload.source_file:
         names.append(project.workload.source_file)
     for name in names:
@@ -363,7 +388,7 @@ def append_line(path: Path, nonce: str) -> None:
 
 
 def add_dependency(project: Project, nonce: str) -> None:
-    for name in ("pyproject.toml", "poetry.lock", "uv.lock"):
+    for name in ("pyproject.toml", "poetry.lock", "uv.lock", EXPORT):
         shutil.copy2(project.with_added_dependency / name, project.path / name)
     append_line(project.path / "pyproject.toml", nonce)
 
@@ -433,7 +458,7 @@ def build(
     return timed_build(command)
 
 
-def build_uv_images() -> None:
+def build_uv_images(arm64: bool = False) -> None:
     """The stand-ins for uv's images, built before (and outside) any timing."""
     uv_image()
     command: list[str | Path] = [
@@ -442,6 +467,44 @@ def build_uv_images() -> None:
         "--build-arg", f"UV_VERSION={uv_version()}", ALTERNATIVES,
     ]  # fmt: skip
     timed_build(command)
+    if arm64:
+        uv_image("arm64")
+        timed_build(
+            [
+                DOCKER, "build", "--platform", "linux/arm64", "-f",
+                ALTERNATIVES / "uv-image.Dockerfile", "-t", f"{UV_BUILDER_IMAGE}-arm64",
+                "--build-arg", f"PYTHON_IMAGE={ARM64_BASE_IMAGE}",
+                "--build-arg", f"PYPI_MIRROR_URL={mirror_url()}",
+                "--build-arg", f"UV_VERSION={uv_version()}", ALTERNATIVES,
+            ]
+        )  # fmt: skip
+
+
+def arm64_cold_build(project: Project, way: Way) -> float:
+    """One cold build for linux/arm64 under emulation, as the release workflow's QEMU builds."""
+    workload = project.workload
+    image = tag(workload, f"{way.key}-arm64")
+    dockerfile = way.dockerfile(workload, project.path)
+    reset(project)
+    prune_cache_mounts()
+    arm64_args = {
+        "PYTHON_IMAGE": ARM64_BASE_IMAGE,
+        "UV_IMAGE": uv_image("arm64"),
+        "UV_BUILDER_IMAGE": f"{UV_BUILDER_IMAGE}-arm64",
+    }
+    command: list[str | Path] = [
+        DOCKER, "build", "--progress=plain", "--platform", "linux/arm64", "-f", dockerfile,
+        "-t", image, *build_args(project, dockerfile),
+        *(part for key, value in arm64_args.items() for part in ("--build-arg", f"{key}={value}")),
+        "--no-cache", project.path,
+    ]  # fmt: skip
+    elapsed, _ = timed_build(command)
+    machine = run([DOCKER, "run", "--rm", "--entrypoint", "python", image, "-c",
+                   "import platform; print(platform.machine())"]).strip()  # fmt: skip
+    if machine != "aarch64":
+        sys.exit(f"{image} is not an arm64 image ({machine})")
+    subprocess.run([DOCKER, "image", "rm", "-f", image], capture_output=True, check=False)
+    return elapsed
 
 
 def prune_cache_mounts() -> None:
@@ -519,6 +582,13 @@ def measure_workload(project: Project, runs: int, start_runs: int) -> list[Measu
     return results
 
 
+def measure_arm64(project: Project, results: Sequence[Measurement], runs: int) -> None:
+    for run_index in range(runs):
+        for way in ARM64_WAYS:
+            log(f"workload {project.workload.key}, {way.key}, arm64: run {run_index + 1}/{runs}")
+            way_result(results, way).arm64_cold_build.append(arm64_cold_build(project, way))
+
+
 # --- Reporting ----------------------------------------------------------------------------------
 
 README_BEGIN = "<!-- bench:begin (written by ./dev bench from benchmarks/results/results.md) -->"
@@ -571,6 +641,12 @@ def way_result(measurements: Sequence[Measurement], way: Way) -> Measurement:
     return next(m for m in measurements if m.way == way.key)
 
 
+def measured_ways(measurements: Sequence[Measurement]) -> list[Way]:
+    """The ways of WAYS a report holds (one from before a way was added holds fewer)."""
+    keys = {m.way for m in measurements}
+    return [way for way in WAYS if way.key in keys]
+
+
 def table(workload: Workload, results: Sequence[Measurement], floor: Floor) -> list[str]:
     reference = way_result(results, REFERENCE_WAY)
     header = ["way", *(f"{f.label} ({f.unit})" for f in FIGURES), "x floor"]
@@ -584,7 +660,7 @@ def table(workload: Workload, results: Sequence[Measurement], floor: Floor) -> l
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
     ]
-    for way in WAYS:
+    for way in measured_ways(results):
         m = way_result(results, way)
         cells = [way.title]
         for figure in FIGURES:
@@ -596,17 +672,45 @@ def table(workload: Workload, results: Sequence[Measurement], floor: Floor) -> l
 
 def step_table(results: Sequence[Measurement]) -> list[str]:
     """Where the cold builds of the template and the reference way spend their time."""
-    ways = (TEMPLATE_WAY, REFERENCE_WAY)
+    ways = (TEMPLATE_WAY, REFERENCE_WAY, EXPORT_WAY)
     rows = []
     for column, way in enumerate(ways):
-        for step, samples in way_result(results, way).cold_steps.items():
-            cells = ["", ""]
+        found = [m for m in results if m.way == way.key]  # reports from before the export way
+        for step, samples in (found[0].cold_steps if found else {}).items():
+            cells = [""] * len(ways)
             cells[column] = f"{median(samples):.1f}"
-            rows.append(f"| `{step.replace('|', '/')}` | {cells[0]} | {cells[1]} |")
+            rows.append(f"| `{step.replace('|', '/')}` | " + " | ".join(cells) + " |")
     if not rows:
         return []
     header = "| cold build step | " + " | ".join(f"{way.title} (s)" for way in ways) + " |"
-    return [header, "|---|---|---|", *rows, ""]
+    return [header, "|" + "---|" * (len(ways) + 1), *rows, ""]
+
+
+def arm64_table(results: Mapping[str, list[Measurement]]) -> list[str]:
+    """Cold builds for linux/arm64 under emulation, where they were measured."""
+    rows = []
+    for key, measurements in results.items():
+        reference = way_result(measurements, REFERENCE_WAY).arm64_cold_build
+        for way in (way for way in ARM64_WAYS if way in measured_ways(measurements)):
+            samples = way_result(measurements, way).arm64_cold_build
+            if samples and reference:
+                rows.append(
+                    f"| ({key}) | {way.title} | {cell(median(samples), median(reference))} |"
+                )
+    if not rows:
+        return []
+    return [
+        "### arm64 under emulation",
+        "",
+        "Cold builds for `linux/arm64` on this amd64 machine through qemu (binfmt), as the "
+        f"release workflow builds arm64, from the `{ARM64_BASE_IMAGE}` stand-in; same cache "
+        "pruning.",
+        "",
+        "| workload | way | cold build, arm64 (s) |",
+        "|---|---|---|",
+        *rows,
+        "",
+    ]
 
 
 @dataclass(frozen=True)
@@ -648,6 +752,17 @@ def target_checks(
                     limit,
                 )
             )
+        # hash_policy export: at or under the uv way on every figure (issue 23's proof).
+        exported = [m for m in measurements if m.way == EXPORT_WAY.key]
+        for label in REFERENCE_TARGETS if exported else ():
+            value = figures[label].value
+            checks.append(
+                TargetCheck(
+                    f"({key}) export policy {label} ÷ {REFERENCE_WAY.title[3:]}",
+                    ratio(value(exported[0]), value(reference)),
+                    1.0,
+                )
+            )
     # A deps-only image holds no source, so it has no source-rebuild figure to check.
     return [check for check in checks if not math.isnan(check.value)]
 
@@ -677,7 +792,8 @@ def markdown(report: Report) -> str:
         f"{UV_CONCURRENT_DOWNLOADS}` (this machine's proxy refuses bursts of connections). "
         "Rebuilds reuse the cold build's "
         "cache; the source edit appends one line to the app's cli.py (a deps-only image holds no "
-        "source), the dependency edit adds `attrs` to pyproject.toml, poetry.lock and uv.lock. "
+        "source), the dependency edit adds `attrs` to pyproject.toml, poetry.lock, uv.lock and "
+        "the export policy's export. "
         "Start to output: `docker run --rm` until the first line printed by a probe that imports "
         "the dependencies. Step times are BuildKit's, from the cold builds.",
         "",
@@ -685,6 +801,7 @@ def markdown(report: Report) -> str:
     for workload in WORKLOADS:
         if workload.key in report.results:
             lines += table(workload, report.results[workload.key], report.floors[workload.key])
+    lines += arm64_table(report.results)
     checks = target_checks(report.results, report.floors)
     lines += ["### Targets", "", *(check.line() for check in checks), ""]
     return "\n".join(lines)
@@ -710,13 +827,15 @@ def write_chart(report: Report, path: Path) -> None:
 
     keys = list(report.results)
     figure, axes = plt.subplots(1, len(FIGURES), figsize=(4 * len(FIGURES), 4))
-    width = 0.8 / len(WAYS)
+    ways = measured_ways(report.results[keys[0]])
+    width = 0.8 / len(ways)
     for axis, measure in zip(axes, FIGURES, strict=True):
-        for offset, way in enumerate(WAYS):
+        for offset, way in enumerate(ways):
             values = [measure.value(way_result(report.results[k], way)) for k in keys]
             axis.bar([i + offset * width for i in range(len(keys))], values, width, label=way.title)
         axis.set_title(f"{measure.label} ({measure.unit})", fontsize=10)
-        axis.set_xticks([i + 1.5 * width for i in range(len(keys))], [f"({k})" for k in keys])
+        middle = (len(ways) - 1) / 2 * width
+        axis.set_xticks([i + middle for i in range(len(keys))], [f"({k})" for k in keys])
     axes[0].legend(fontsize=8)
     figure.suptitle(report.stamp, fontsize=9)
     figure.tight_layout()
@@ -741,6 +860,9 @@ def clean_up(workloads: Iterable[Workload]) -> None:
         images = [tag(workload, way) for way in (*(w.key for w in WAYS), "floor")]
         subprocess.run([DOCKER, "image", "rm", "-f", *images], capture_output=True, check=False)
         shutil.rmtree(WORK / workload.key, ignore_errors=True)
+    subprocess.run(
+        [DOCKER, "image", "rm", "-f", f"{UV_BUILDER_IMAGE}-arm64"], capture_output=True, check=False
+    )
 
 
 # --- Entry point --------------------------------------------------------------------------------
@@ -751,6 +873,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="repetitions per figure (default 3)")
     parser.add_argument("--quick", action="store_true", help="one repetition (for development)")
     parser.add_argument("--workloads", default="a,b,c", help="comma-separated keys (default a,b,c)")
+    parser.add_argument("--no-arm64", action="store_true", help="skip the arm64 cold builds")
+    parser.add_argument(
+        "--arm64-runs", type=int, default=1, help="arm64 cold builds per way (default 1)"
+    )
     parser.add_argument(
         "--keep",
         action="store_true",
@@ -781,12 +907,14 @@ def main(argv: Sequence[str]) -> int:
     met = False
     try:
         log("building the stand-ins for uv's images (not timed)")
-        build_uv_images()
+        build_uv_images(arm64=not args.no_arm64)
         for workload in selected:
             log(f"workload {workload.key}: rendering and locking")
             project = prepare(workload)
             report.floors[workload.key] = measure_floor(project)
             report.results[workload.key] = measure_workload(project, args.runs, start_runs)
+            if workload.key in ARM64_WORKLOADS and not args.no_arm64:
+                measure_arm64(project, report.results[workload.key], args.arm64_runs)
             # Written after each workload, so an interrupted run still leaves its results.
             met = write_results(report)
     finally:
