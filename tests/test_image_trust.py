@@ -104,16 +104,28 @@ def clean_clone_wheel(project: Path, tmp_path: Path) -> set[str]:
     return {name.split("/", 1)[1] for name in names if name.startswith("my_tool/")}
 
 
-@pytest.fixture(scope="module")
+# The default answers, and hash_policy export (its build-tools/ hold the committed export).
+POLICIES = [{}, {"hash_policy": "export"}]
+EXPORT_FILES = {
+    "build-tools/lock-export.txt",
+    "build-tools/export_lock.py",
+    "build-tools/poetry-core.txt",
+}
+
+
+@pytest.fixture(scope="module", params=POLICIES, ids=["default", "export"])
 def planted_image(
-    built_image: ImageFactory, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    built_image: ImageFactory,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[str, Path, dict[str, str]]:
-    """The default app, with every secret-like file planted, built (after the shared image, so
-    the dependency layers come from the cache)."""
+    """The app, with every secret-like file planted, built (after the shared image, so the
+    dependency layers come from the cache)."""
     tmp_path = tmp_path_factory.mktemp("planted")
-    project = copy_project(built_image().project, tmp_path / "project")
+    image = built_image(**request.param)
+    project = copy_project(image.project, tmp_path / "project")
     markers = plant(project)
-    tag = f"{built_image().tag}-planted"
+    tag = f"{image.tag}-planted"
     docker_build(project, tag)
     return tag, project, markers
 
@@ -128,7 +140,9 @@ def test_planted_secrets_never_reach_the_build_context(
     docker_build(project, tag, "-f", str(probe))
     context = files_in(tag, "/context")
     assert not {name for name in markers if name in context}
-    assert context == {
+    exported = EXPORT_FILES if (project / "build-tools" / "export_lock.py").exists() else set()
+    assert exported <= context
+    assert context - exported == {
         "pyproject.toml",
         "poetry.lock",
         "build-tools/poetry.txt",
