@@ -407,8 +407,8 @@ def test_docker_job_runs_here(
                 "docker/build-push-action": build_push_action,
             },
         )
-        smoke = workflow(project)["jobs"]["docker"]["steps"][-1]
-        assert smoke_output in runner.run_step(smoke, runner.env())
+        job = workflow(project)["jobs"]["docker"]
+        assert smoke_output in runner.run_step(job["steps"][-1], runner.env(job["env"]))
         labels = run(
             [docker_engine, "image", "inspect", "--format", "{{ json .Config.Labels }}", image]
         ).stdout

@@ -28,7 +28,6 @@ from helpers import (
     ProjectFactory,
     SharedCache,
     docker_build,
-    image_tag,
     missing_for_docker_tier,
     read_answers,
     render,
@@ -39,8 +38,10 @@ from workflow_replay import (
     ACTION_REASONS,
     Runner,
     action_name,
+    build_push_action,
     checkout,
     github_expression,
+    hadolint_action,
     host_env,
     replay_job,
     workflow,
@@ -308,7 +309,8 @@ def test_release_jobs_run_here(
 
     def build_push(runner: Runner, step: Mapping[str, Any], env: dict[str, str]) -> None:
         # One platform into the local store (engine 20.10 has no multi-platform builder; arm64
-        # is built in test_arm64_image_runs_under_emulation); pushing is the dry-run part.
+        # is built by ci.yml's arm64 leg, test_arm64_image_runs_under_emulation); pushing is the
+        # dry-run part.
         options = step["with"]
         tags = runner.expand(options["tags"]).splitlines()
         build_args = runner.expand(options["build-args"]).splitlines()
@@ -872,25 +874,51 @@ ARM64_BASE = "arm64v8/python:3.13-slim-trixie"
 @pytest.mark.docker
 @pytest.mark.slow
 @pytest.mark.arm64
-def test_arm64_image_runs_under_emulation(docker_engine: str, locked_project: Any) -> None:
+def test_arm64_image_runs_under_emulation(
+    docker_engine: str, locked_project: Any, pre_commit_home: Path, tmp_path: Path
+) -> None:
+    """ci.yml's docker job, its arm64 leg: replayed here under emulation, as on a runner."""
     present = run([docker_engine, "image", "inspect", ARM64_BASE], check=False).returncode == 0
     if not present:
         missing_for_docker_tier(
             f"no {ARM64_BASE} stand-in: run ../shared/tools/docker-sandbox {ARM64_BASE}"
         )
     source = locked_project(project_name="Arm Probe")
-    tag = image_tag({"project_name": "Arm Probe", "platform": "linux/arm64"})
+    project = checkout(source, tmp_path / "project")
+    runner = Runner(tmp_path, project, host_env(pre_commit_home))
+    runner.contexts["matrix.arch"] = "arm64"
+    client = tmp_path / "docker-client"
+    client.mkdir()
+    (client / "docker").symlink_to(docker_engine)
+    runner.paths.append(str(client))
+    tag = read_answers(project)["project_slug"] + ":ci"
+
+    def build_arm64(runner: Runner, step: Mapping[str, Any], env: dict[str, str]) -> None:
+        # The stand-in base images are one platform each (Docker Hub's are multi-platform):
+        # name the arm64 one, as MACHINE_ADAPTATIONS names uv's stand-in.
+        options = dict(step["with"])
+        options["build-args"] = f"{options['build-args'].rstrip()}\nPYTHON_IMAGE={ARM64_BASE}"
+        build_push_action(runner, {**step, "with": options}, env)
+
     try:
-        docker_build(
-            source, tag, "--platform", "linux/arm64", "--build-arg", f"PYTHON_IMAGE={ARM64_BASE}"
+        done = replay_job(
+            project,
+            "docker",
+            runner,
+            uses={
+                "hadolint/hadolint-action": hadolint_action,
+                "docker/build-push-action": build_arm64,
+            },
         )
+        assert "uses docker/setup-qemu-action" in done, "the arm64 leg sets up the emulator"
         architecture = run(
             [DOCKER, "image", "inspect", "--format", "{{.Architecture}}", tag]
         ).stdout.strip()
         assert architecture == "arm64"
+        job = workflow(project)["jobs"]["docker"]
+        smoke = runner.run_step(job["steps"][-1], runner.env(job["env"]))
+        assert "arm-probe 0.1.0\n" in smoke
         options = ["--platform", "linux/arm64"]
-        version = run([DOCKER, "run", "--rm", *options, tag, "--version"]).stdout
-        assert version == "arm-probe 0.1.0\n"
         machine = run([DOCKER, "run", "--rm", *options, "--entrypoint", "uname", tag, "-m"]).stdout
         assert machine == "aarch64\n"
     finally:
