@@ -140,7 +140,7 @@ def test_every_action_is_pinned_by_commit_sha_with_its_version(
     for path in workflow_files(rendered[variant]):
         for line in path.read_text().splitlines():
             if re.match(r"^\s*(- )?uses:", line):
-                if re.fullmatch(r"\s*uses: \$/\.github/workflows/[\w.-]+\.yml", line):
+                if re.match(r"\s*uses: \./\.github/workflows/[\w.-]+\.yml\b", line):
                     continue  # this repository's own workflow, at the run's commit
                 match = PINNED_USES.match(line)
                 assert match, f"{path.name}: not pinned by SHA with a # vX.Y.Z comment: {line}"
@@ -504,9 +504,9 @@ def job_closure(project: Path, path: Path, name: str) -> dict[str, dict[str, Any
         found[f"{path.name}:{needed}"] = job
         called = job.get("uses", "")
         if called:
-            # A workflow of this repository, in GitHub's self-repository form.
-            assert called.startswith("$/.github/workflows/"), called
-            called_path = Path(called.removeprefix("$/"))
+            # A workflow of this repository, read at the run's commit.
+            assert called.startswith("./.github/workflows/"), called
+            called_path = Path(called.removeprefix("./"))
             for called_name, called_job in workflow(project, called_path)["jobs"].items():
                 found[f"{called_path.name}:{called_name}"] = called_job
                 found.update(job_closure(project, called_path, called_name))
@@ -587,7 +587,7 @@ def test_ci_called_by_the_release_has_a_concurrency_group_of_its_own(
     # without case: ci.yml's group built from it would be release.yml's own, a deadlock.
     project = rendered[variant]
     callers = [job for job in workflow(project, RELEASE)["jobs"].values() if job.get("uses", "")]
-    assert [job["uses"] for job in callers] == ["$/.github/workflows/ci.yml"]
+    assert [job["uses"] for job in callers] == ["./.github/workflows/ci.yml"]
     assert "workflow_call" in triggers(project, CI)
     assert "tags" not in triggers(project, CI)["push"], "the release runs CI on its tag"
     group = workflow(project, CI)["concurrency"]["group"]
