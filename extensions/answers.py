@@ -85,9 +85,7 @@ def extras_answer_error(extras: Any, adopting: bool, project: Any) -> str:
     )
 
 
-def app_files_answer_error(
-    app_files: Any, project_type: str, adopting: bool, project: Any
-) -> str:
+def app_files_answer_error(app_files: Any, project_type: str, adopting: bool, project: Any) -> str:
     # Only an environment (package-mode = false) has code outside a wheel.
     if project_type != "deps-only":
         return ""

@@ -394,8 +394,7 @@ def proposed_app_files(project: Any) -> list[str]:
         and not entry.name.startswith((".", "_"))
         and entry.name not in _NOT_APP_FOLDERS
         and (
-            entry.name in _APP_DATA_FOLDERS
-            or any((entry / marker).is_file() for marker in markers)
+            entry.name in _APP_DATA_FOLDERS or any((entry / marker).is_file() for marker in markers)
         )
     ]
     ignored = _git_ignored(root, candidates)
