@@ -962,6 +962,41 @@ def test_an_update_of_an_adopted_project_keeps_the_teams_files_quietly(
 
 
 @pytest.mark.slow
+def test_an_answers_file_without_app_files_updates_quietly_then_takes_them_when_answered(
+    history: Path, tmp_path: Path
+) -> None:
+    # Adopted before the question existed: no app_files in its answers, no code in its image.
+    result = adopt(POLLSITE, tmp_path / "pollsite", str(history), "--vcs-ref", "0.1.0",
+                   "--data", "app_files=[]")  # fmt: skip
+    project = result.project
+    answers_file = project / ".copier-answers.yml"
+    lines = answers_file.read_text().splitlines(keepends=True)
+    answers_file.write_text("".join(line for line in lines if not line.startswith("app_files:")))
+    commit(project, "Adopt the template (before app_files)")
+    adopted_files = tree(project)
+    update = copier("update", "--trust", "--defaults", "--vcs-ref", "0.2.0", cwd=project)
+    after = tree(project)
+    changed = {path for path, data in adopted_files.items() if after.get(path) != data}
+    # The template's change only: nothing is proposed at update, the answer is recorded as [].
+    assert changed == {"Dockerfile", ".copier-answers.yml"}, update.stdout + update.stderr
+    assert read_answers(project)["app_files"] == []
+    assert "/app/mysite" not in after["Dockerfile"].decode()
+    commit(project, "Update the template")
+    # The README's way to name the code afterwards.
+    copier(
+        "update", "--trust", "--defaults", "--data",
+        'app_files=["manage.py", "mysite/", "polls/"]', cwd=project,
+    )  # fmt: skip
+    runtime = stages((project / "Dockerfile").read_text())["runtime"]
+    assert [i for i in runtime if i.startswith("COPY ") and "--from" not in i] == [
+        "COPY manage.py /app/manage.py", "COPY mysite /app/mysite", "COPY polls /app/polls",
+    ]  # fmt: skip
+    dockerignore = (project / ".dockerignore").read_text().splitlines()
+    assert {"!manage.py", "!mysite/", "!polls/"} <= set(dockerignore)
+    assert not [path for path in git(project, "status", "--porcelain").split() if ".rej" in path]
+
+
+@pytest.mark.slow
 def test_a_team_dockerfile_is_switched_to_the_templates_by_the_documented_update(
     history: Path, tmp_path: Path
 ) -> None:
