@@ -171,12 +171,20 @@ TALLY = Fixture(
 )
 # Scripts in a folder that is no package: nothing is proposed as the application's code.
 LEDGER = Fixture("ledger", detected={"project_type": "deps-only", "app_files": []})
-# What the README tells a site's team to pass: the port, and the command that serves the site.
+# What the README tells a site's team to pass (its adoption example): the port, and the command
+# that serves the site.
 POLLSITE = Fixture(
     "pollsite",
     data={
         "service_port": 8000,
-        "image_cmd": ["gunicorn", "--bind", "0.0.0.0:8000", "mysite.wsgi:application"],
+        "image_cmd": [
+            "gunicorn",
+            "--bind",
+            "0.0.0.0:8000",
+            "--worker-tmp-dir",
+            "/dev/shm",
+            "mysite.wsgi:application",
+        ],
     },
     detected={"project_type": "deps-only", "app_files": ["manage.py", "mysite/", "polls/"]},
 )
@@ -861,9 +869,10 @@ def test_the_adopted_site_runs_from_source_and_is_healthy_on_its_published_port(
 ) -> None:
     # gunicorn imports mysite.wsgi from the copied code: without it, ModuleNotFoundError.
     tag = adopted_image("pollsite")
-    # Not --rm: the logs of a command that stopped say why.
+    # Not --rm: the logs of a command that stopped say why. Hardened, as the README's example runs.
+    hardened = ["--read-only", "--user", "12345:12345", "--cap-drop", "ALL"]
     container = run(
-        [DOCKER, "run", "-d", "-p", "127.0.0.1::8000", "--health-interval", "1s", tag]
+        [DOCKER, "run", "-d", "-p", "127.0.0.1::8000", "--health-interval", "1s", *hardened, tag]
     ).stdout.strip()
     try:
         status = wait_for_health(container)
