@@ -566,6 +566,13 @@ APP_TREES = {
 }  # fmt: skip
 
 
+def test_adoption_prints_the_code_it_proposes_to_copy(adopted: Any) -> None:
+    proposed = "app_files: manage.py, mysite/, polls/ are copied into the image's /app"
+    assert proposed in " ".join(adopted("pollsite").output.split())
+    # Nothing proposed, nothing said (ledger's scripts folder is no package).
+    assert "app_files:" not in adopted("ledger").output
+
+
 @pytest.mark.parametrize("shape", APP_TREES)
 def test_adoption_proposes_an_environments_code_from_its_tree(tmp_path: Path, shape: str) -> None:
     files, proposed = APP_TREES[shape]
