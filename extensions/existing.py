@@ -360,7 +360,8 @@ _NOT_APP_FOLDERS = {"tests", "test", "docs", "doc", "build", "dist", "node_modul
 _APP_DATA_FOLDERS = {"templates", "static", "locale"}
 # A file or folder of the application in a package-mode=false project: a literal relative path of
 # letters, digits, _ . - / (no glob, no `..`), which COPY takes as its source and its destination.
-_APP_PATH = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.?(?:/|$))[A-Za-z0-9_.\-/]+$")
+# (fullmatch: `$` alone would let a trailing newline through into the Dockerfile.)
+_APP_PATH = re.compile(r"(?!/)(?!.*(?:^|/)\.\.?(?:/|$))[A-Za-z0-9_.\-/]+")
 # What the template's .dockerignore never lets in, whatever app_files says.
 _NEVER_IN_CONTEXT = {".git", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 
@@ -671,7 +672,7 @@ def app_files_error(paths: Any, project: Any, adopting: bool) -> str:
     sources and destinations) inside the repository; when adopting, paths that exist."""
     error = _path_list_error(
         paths, "app_files", '["manage.py", "mysite/", "polls/"]',
-        lambda item: bool(_APP_PATH.match(item))
+        lambda item: bool(_APP_PATH.fullmatch(item))
         and not _NEVER_IN_CONTEXT & set(item.rstrip("/").split("/")),
         "relative paths of files or folders (a folder may end with /) of letters, digits, "
         "_ . - /, without globs, `..`, a leading /, or .git, .venv and cache folders",

@@ -204,6 +204,9 @@ def test_uncommitted_files_leave_out_what_adoption_adds(tmp_path: Path) -> None:
         ([".venv/"], False),
         (["mysite/__pycache__/"], False),
         (["manage.py", 3], False),
+        # A line break would end the COPY instruction and start another.
+        (["manage.py\n"], False),
+        (["mysite\nRUN id"], False),
         ("manage.py", False),
     ],
 )
