@@ -45,7 +45,7 @@ def default(question: str) -> Any:
     value = QUESTIONS[question]["default"]
     if not (isinstance(value, str) and "{{" in value):
         return value
-    # Derived values with a plain default (`preferred_python`) are part of the context, as in Copier.
+    # Derived values with a plain default (`preferred_python`) are in the context, as in Copier.
     derived = {
         name: spec["default"]
         for name, spec in QUESTIONS.items()
