@@ -401,3 +401,51 @@ def test_template_update_job_relocks_a_dependency_change_in_the_pushed_commit(
     assert read_answers(pushed)["_commit"] == "0.3.0"
     assert runner.outputs["update"] == {"version": "0.3.0", "conflicts": "", "pyproject": "changed"}
     assert runner.outputs["lock"] == {"locked": "true"}
+
+
+def run_lock_step(project: Path, root: Path, poetry_exit: int) -> tuple[Any, str, str]:
+    """The job's lock step, with a `poetry` that records its call and exits `poetry_exit`."""
+    steps = yaml.safe_load((project / UPDATE_WORKFLOW).read_text())["jobs"]["update"]["steps"]
+    step = next(s for s in steps if s.get("id") == "lock")
+    bin_dir = root / "bin"
+    bin_dir.mkdir()
+    calls = root / "poetry-calls"
+    calls.write_text("")
+    (bin_dir / "poetry").write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\nexit {poetry_exit}\n')
+    (bin_dir / "poetry").chmod(0o755)
+    output = root / "github-output"
+    output.write_text("")
+    result = run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=project,
+        env=tool_env(PATH=f"{bin_dir}:{tool_env()['PATH']}", GITHUB_OUTPUT=str(output)),
+        check=False,
+    )
+    return result, output.read_text(), calls.read_text()
+
+
+@pytest.mark.parametrize("variant", UPDATE_VARIANTS)
+def test_template_update_leaves_the_lock_to_the_team_when_pyproject_has_conflicts(
+    update_projects: dict[str, Path], tmp_path: Path, variant: str
+) -> None:
+    project = shutil.copytree(update_projects[variant], tmp_path / "project")
+    pyproject = project / "pyproject.toml"
+    # Copier's inline markers where the team and the template changed the same line.
+    pyproject.write_text(
+        f"<<<<<<< before updating\n{pyproject.read_text()}=======\n>>>>>>> after updating\n"
+    )
+    result, outputs, calls = run_lock_step(project, tmp_path, poetry_exit=0)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "::warning::" in result.stdout and "poetry lock" in result.stdout
+    assert outputs == "locked=conflicts\n" and calls == "", "no lock of a conflicted file"
+
+
+@pytest.mark.parametrize("variant", UPDATE_VARIANTS)
+def test_template_update_fails_red_when_poetry_cannot_lock(
+    update_projects: dict[str, Path], tmp_path: Path, variant: str
+) -> None:
+    project = shutil.copytree(update_projects[variant], tmp_path / "project")
+    result, outputs, calls = run_lock_step(project, tmp_path, poetry_exit=1)
+    assert result.returncode != 0
+    assert "::error::poetry lock failed after the template update" in result.stdout
+    assert calls == "lock --no-interaction\n" and outputs == ""
