@@ -114,6 +114,8 @@ FEATURES: dict[str, dict[str, Any]] = {
     # deps-only: a command in place of python.
     "http-server": {"image_cmd": ["python", "-m", "http.server", "8000"]},
     "extras": {"extras": ["compat"]},
+    # deps-only: the application's code, run from source (a module and a folder).
+    "app-files": {"app_files": ["manage.py", "site/"]},
 }
 
 
