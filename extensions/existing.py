@@ -392,6 +392,81 @@ def uncommitted_files(project: Any, existing_files: Iterable[str], answers_file:
     return sorted(paths)
 
 
+def declared_requirements(project: Any) -> set[str]:
+    """The canonical names of every distribution the project declares, in any group: [project]
+    dependencies and optional dependencies, PEP 735 [dependency-groups], Poetry's main and
+    dev dependencies and its groups."""
+    data = pyproject(project)
+    pep621, poetry = _tables(data)
+    strings = [*_strings(pep621.get("dependencies"))]
+    for table in (pep621.get("optional-dependencies"), data.get("dependency-groups")):
+        if isinstance(table, dict):
+            strings += [item for group in table.values() for item in _strings(group)]
+    names = {_requirement_name(item) for item in strings}
+    tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
+    groups = poetry.get("group")
+    if isinstance(groups, dict):
+        tables += [
+            group.get("dependencies") for group in groups.values() if isinstance(group, dict)
+        ]
+    for table in tables:
+        if isinstance(table, dict):
+            names |= {canonicalize_name(str(name)) for name in table}
+    return names - {""}
+
+
+def _requirement_name(requirement: str) -> str:
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return canonicalize_name(match.group(1)) if match else ""
+
+
+# unittest's discovery pattern (test*.py), and a module that uses unittest.
+_UNITTEST_IMPORT = re.compile(r"^\s*(?:import unittest\b|from unittest\b)", re.MULTILINE)
+
+
+def existing_test_command(project: Any, package_dir: str = "") -> str:
+    """The command the project's tests run with, as `poetry run` takes it: `pytest` when pytest
+    is declared in any group; Django's `python manage.py test` for a site with manage.py;
+    `python -m unittest discover` over the folder (tests/, test/ or the package) whose test*.py
+    files use unittest; else "" (no test job: the project has no tests CI could run)."""
+    root = Path(str(project))
+    declared = declared_requirements(project)
+    if "pytest" in declared:
+        return "pytest"
+    if "django" in declared and (root / "manage.py").is_file():
+        return "python manage.py test"
+    for folder in ("tests", "test", package_dir):
+        if folder and _uses_unittest(root / folder):
+            return _discover_command(root, folder)
+    return ""
+
+
+def _uses_unittest(folder: Path) -> bool:
+    try:
+        modules = sorted(folder.rglob("test*.py"))
+    except OSError:
+        return False
+    for module in modules:
+        try:
+            if _UNITTEST_IMPORT.search(module.read_text(encoding="utf-8")):
+                return True
+        except (OSError, UnicodeDecodeError):
+            continue
+    return False
+
+
+def _discover_command(root: Path, folder: str) -> str:
+    """`python -m unittest discover -s FOLDER`; a folder that is a package is imported from the
+    folder above its outermost package (`-t`), so its modules keep their package names."""
+    command = f"python -m unittest discover -s {folder}"
+    if not (root / folder / "__init__.py").is_file():
+        return command
+    top = Path(folder)
+    while top.parent != Path(".") and (root / top.parent / "__init__.py").is_file():
+        top = top.parent
+    return f"{command} -t {top.parent.as_posix()}"
+
+
 def declared_scripts(project: Any) -> list[str]:
     """The console scripts the project declares, in pyproject.toml's order."""
     return list(existing_facts(project)["scripts"])
@@ -624,6 +699,7 @@ GLOBALS = {
     "gitignore_patterns": gitignore_patterns,
     "uncommitted_files": uncommitted_files,
     "team_workflows": team_workflows,
+    "existing_test_command": existing_test_command,
     "cli_name_hint": cli_name_hint,
     "ignored_patterns_error": ignored_patterns_error,
     "absent_files": absent_files,

@@ -18,7 +18,9 @@ Fixture projects in tests/fixtures/adopt/, modelled on real ones (not the templa
   script), as Poetry's `packages = [{ include = "tabulator.py" }]`, with no authors and its
   license under Debian's name for MIT, `Expat`, which is no SPDX identifier;
 - `stamper`: a version computed from git tags, poetry-dynamic-versioning's documented setup
-  (`dynamic = ["version"]`, a `0.0.0` placeholder, the plugin's build backend).
+  (`dynamic = ["version"]`, a `0.0.0` placeholder, the plugin's build backend);
+- `tinyid`: shortuuid's shape, `[tool.poetry]` metadata with no dev group, its unittest tests in
+  the package (`tinyid/tests.py`): no pytest anywhere.
 
 Each is adopted as a user would: in its git repository, `copier copy --trust --defaults TEMPLATE .`
 with stdin closed. Every file it had must be byte-identical afterwards; the image must build and
@@ -204,7 +206,21 @@ STAMPER = Fixture(
     "stamper",
     detected={"package_name": "stamper", "cli_name": "stamper", "cli_target": "stamper:main"},
 )
-FIXTURE_LIST = [GREETER, SERVICE, DBTOOL, NOTARY, TALLY, LEDGER, INKWELL, TABULATOR, STAMPER]
+TINYID = Fixture(
+    "tinyid",
+    detected={
+        "package_name": "tinyid",
+        "layout": "flat",
+        "cli_name": "tinyid",
+        "cli_target": "tinyid.cli:cli",
+        "license": "BSD-3-Clause",
+        # Its tests are unittest's, and it declares no pytest: CI runs them as unittest does.
+        "test_command": "python -m unittest discover -s tinyid -t .",
+    },
+)
+FIXTURE_LIST = [
+    GREETER, SERVICE, DBTOOL, NOTARY, TALLY, LEDGER, INKWELL, TABULATOR, STAMPER, TINYID,
+]  # fmt: skip
 # Files the fixture's .gitignore ignores, planted inside the package before its image is built.
 IGNORED_FILES = {"greeter": ["src/greeter/data.sqlite3", "src/greeter/local_settings.py"]}
 IGNORED_MARKER = "ignored-by-git-7f3a"
@@ -819,18 +835,30 @@ def test_a_team_dockerfile_is_switched_to_the_templates_by_the_documented_update
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "tests"),
+    [
+        ("hello-service", "poetry run pytest"),
+        # No pytest declared: `poetry run pytest` failed (none in the venv, and tests.py is not
+        # a name pytest collects).
+        ("tinyid", "poetry run python -m unittest discover -s tinyid -t ."),
+    ],
+)
 def test_the_added_ci_lint_and_test_jobs_run_on_the_adopted_project(
-    adopted: Any, pre_commit_home: Path, tmp_path: Path
+    adopted: Any, pre_commit_home: Path, tmp_path: Path, name: str, tests: str
 ) -> None:
-    # hello-service has no CI of its own: the template's ci.yml was added (and no pre-commit).
-    source = adopted("hello-service").project
+    # Neither has CI of its own: the template's ci.yml was added (and no pre-commit).
+    source = adopted(name).project
     assert "ci.yml" not in str(read_answers(source)["existing_files"])
     for job in ("lint", "test"):
         project = checkout(source, tmp_path / job / "project")
         runner = Runner(tmp_path / job, project, host_env(pre_commit_home))
         steps = replay_job(project, job, runner)
         assert git_changes(project) == "", f"the {job} job changed the team's files"
-    assert "poetry run pytest" in steps
+    assert steps[-1] == tests
+    # The project's own tests ran (unittest reports on stderr).
+    output = runner.run_step({"run": tests}, runner.env())
+    assert re.search(r"(Ran [1-9]\d* tests?|[1-9]\d* passed)", output), output
 
 
 @pytest.mark.docker

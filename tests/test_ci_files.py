@@ -269,6 +269,31 @@ def test_answers_switch_the_files_off(
         assert not any("pre-commit" in command for command in commands)
 
 
+@pytest.mark.parametrize(
+    ("test_command", "run"),
+    [
+        ("pytest", "poetry run pytest"),
+        # Quoted for the shell as shlex reads it; a YAML string wherever a plain one would not be.
+        ('pytest -k "fast and not db" -x', "poetry run pytest -k 'fast and not db' -x"),
+        ("python tests/run.py --tag: #slow", "poetry run python tests/run.py --tag: '#slow'"),
+        ("", None),
+    ],
+    ids=["default", "quoted", "yaml-specials", "empty"],
+)
+def test_the_test_job_runs_the_projects_test_command(
+    rendered_project: ProjectFactory, test_command: str, run: str | None
+) -> None:
+    project = rendered_project(test_command=test_command)
+    jobs = workflow(project)["jobs"]
+    if run is None:
+        # No command: no test job (and the README lists none).
+        assert set(jobs) == {"lint", "docker"}
+        assert "| `test` |" not in (project / "README.md").read_text()
+        return
+    assert jobs["test"]["steps"][-1] == {"name": "Run the tests", "run": run}
+    assert f"\n{run}" in (project / "README.md").read_text()
+
+
 # --- The commands work: replaying the jobs on this machine -----------------------------------
 
 

