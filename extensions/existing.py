@@ -211,7 +211,8 @@ def _parse_constraint(constraint: str) -> VersionConstraint:
     try:
         from poetry.core.constraints.version import parse_constraint
     except ModuleNotFoundError as missing:
-        raise RuntimeError(
+        # SystemExit: the sentence alone, never Copier's traceback (see answers.py: refused).
+        raise SystemExit(
             "Adopting a project reads its Python constraint with poetry-core, as Poetry does: "
             "install it next to Copier (`pipx inject copier poetry-core`), then run copier again."
         ) from missing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -244,3 +245,12 @@ def test_the_test_command_is_how_the_projects_tests_run(
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     assert existing.existing_test_command(tmp_path, package_dir) == command
+
+
+def test_without_poetry_core_adoption_exits_with_the_sentence_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # SystemExit, which Copier does not wrap: a RuntimeError reached the user under a traceback.
+    monkeypatch.setitem(sys.modules, "poetry.core.constraints.version", None)
+    with pytest.raises(SystemExit, match=r"install it next to Copier \(`pipx inject copier"):
+        existing.python_constraint(">=3.11")
