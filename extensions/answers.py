@@ -86,6 +86,10 @@ def extras_answer_error(extras: Any, adopting: bool, project: Any) -> str:
     )
 
 
+def build_backend_answer_error(build_backend: str, adopting: bool, project: Any) -> str:
+    return str(existing.build_backend_error(build_backend, project)) if adopting else ""
+
+
 def publish_to_pypi_answer_error(publish: bool, ci: str, project_type: str) -> str:
     if publish and not (ci == "github" and project_type == "app"):
         return (
@@ -151,6 +155,7 @@ VALIDATORS = {
         python_version_answer_error,
         extras_answer_error,
         publish_to_pypi_answer_error,
+        build_backend_answer_error,
     )
 }
 

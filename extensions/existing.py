@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, pass_context
 from jinja2.ext import Extension
 from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
@@ -39,6 +40,7 @@ TEMPLATE_FILES = (
     ".dockerignore",
     "Dockerfile",
     "build-tools/poetry.txt",
+    "build-tools/backend.txt",
     ".pre-commit-config.yaml",
     ".github/renovate.json",
     ".github/tools/poetry.txt",
@@ -468,6 +470,73 @@ def _discover_command(root: Path, folder: str) -> str:
     return f"{command} -t {top.parent.as_posix()}"
 
 
+# The PEP 517 backends whose wheel the image builds, each from the hash-pinned tools that hold it
+# (includes/build-tools/): build_backend's answer -> (the backends' import names, the file).
+BUILD_BACKENDS = {
+    # poetry-core, from the builder's Poetry (Poetry 1 projects name Poetry's re-export).
+    "poetry-core": (("poetry.core.masonry.api", "poetry.masonry.api"), "poetry.txt"),
+    # A version computed from git tags: the plugin's backend, around poetry-core.
+    "poetry-dynamic-versioning": (("poetry_dynamic_versioning.backend",), "dynamic-versioning.txt"),
+}
+_BUILD_TOOLS = Path(__file__).resolve().parents[1] / "includes" / "build-tools"
+
+
+def existing_build_backend(project: Any) -> str:
+    """build_backend's default: the answer whose backend the project's [build-system] names
+    (poetry-core where it names none), else the backend it names, which the validator refuses."""
+    build_system = pyproject(project).get("build-system")
+    backend = build_system.get("build-backend", "") if isinstance(build_system, dict) else ""
+    if not backend:
+        return "poetry-core"
+    for answer, (backends, _) in BUILD_BACKENDS.items():
+        if backend in backends:
+            return answer
+    return str(backend)
+
+
+def pinned_build_tools(answer: str) -> dict[str, str]:
+    """{canonical name: version} of the hash-pinned file that holds build_backend `answer`."""
+    text = (_BUILD_TOOLS / BUILD_BACKENDS[answer][1]).read_text(encoding="utf-8")
+    return {
+        canonicalize_name(name): version
+        for name, version in re.findall(r"^([A-Za-z0-9._-]+)==(\S+)", text, re.MULTILINE)
+    }
+
+
+def build_backend_error(answer: str, project: Any) -> str:
+    """The image builds the app's wheel with the backend the project declares, from hash-pinned
+    tools: refused when they cannot be (another backend, or requires the pins do not meet)."""
+    accepted = ", ".join(BUILD_BACKENDS)
+    if answer not in BUILD_BACKENDS:
+        return (
+            f"The project's [build-system] names build-backend {answer}: the image builds the "
+            "wheel with the backend the project declares, from hash-pinned tools, and the "
+            f"template pins these only: {accepted} (poetry.core.masonry.api, "
+            "poetry_dynamic_versioning.backend). Build with one of them to adopt the project."
+        )
+    build_system = pyproject(project).get("build-system")
+    requires = build_system.get("requires", []) if isinstance(build_system, dict) else []
+    pins = pinned_build_tools(answer)
+    for text in _strings(requires):
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            return f"[build-system] requires '{text}', which is not a PEP 508 requirement."
+        pinned = pins.get(canonicalize_name(requirement.name))
+        if pinned is None or not requirement.specifier.contains(pinned, prereleases=True):
+            offered = ", ".join(
+                f"{name}=={version}"
+                for name, version in sorted(pins.items())
+                if name.startswith("poetry")
+            )
+            return (
+                f"[build-system] requires {text}, which the image's hash-pinned build tools for "
+                f"build_backend {answer} do not meet ({offered}): widen the requirement to "
+                "allow them, or the template cannot build the wheel as the project declares."
+            )
+    return ""
+
+
 def declared_scripts(project: Any) -> list[str]:
     """The console scripts the project declares, in pyproject.toml's order."""
     return list(existing_facts(project)["scripts"])
@@ -701,6 +770,7 @@ GLOBALS = {
     "uncommitted_files": uncommitted_files,
     "team_workflows": team_workflows,
     "existing_test_command": existing_test_command,
+    "existing_build_backend": existing_build_backend,
     "cli_name_hint": cli_name_hint,
     "ignored_patterns_error": ignored_patterns_error,
     "absent_files": absent_files,

@@ -204,7 +204,12 @@ TABULATOR = Fixture(
 )
 STAMPER = Fixture(
     "stamper",
-    detected={"package_name": "stamper", "cli_name": "stamper", "cli_target": "stamper:main"},
+    detected={
+        "package_name": "stamper",
+        "cli_name": "stamper",
+        "cli_target": "stamper:main",
+        "build_backend": "poetry-dynamic-versioning",
+    },
 )
 TINYID = Fixture(
     "tinyid",
@@ -473,7 +478,49 @@ def test_ci_reads_a_version_computed_from_git_tags(tmp_path: Path) -> None:
     assert ci_version(project)[0] == f"version=2.1.0.post1.dev0+{head}\n"
 
 
-def test_the_template_files_list_is_what_the_template_renders(tmp_path: Path) -> None:
+@pytest.mark.docker
+def test_a_version_computed_from_git_tags_is_the_installed_packages(
+    docker_engine: str, tmp_path: Path
+) -> None:
+    # The wheel is built by the project's own backend (poetry-dynamic-versioning's), given the
+    # version CI reads from the tags; poetry-core's build_wheel, called directly, installed 0.0.0.
+    project = adopt(STAMPER, tmp_path / "stamper", str(template_snapshot())).project
+    assert read_answers(project)["build_backend"] == "poetry-dynamic-versioning"
+    commit(project, "Adopted")
+    git(project, "tag", "v2.1.0")
+    output, _ = ci_version(project)
+    version = output.removeprefix("version=").strip()
+    assert version == "2.1.0"
+    tag = image_tag({"adopted": "stamper", "version": version})
+    docker_build(project, tag, "--build-arg", f"VERSION={version}")
+    assert docker_run(tag) == "stamper 2.1.0\n"
+    labels = json.loads(
+        run([DOCKER, "image", "inspect", "--format", "{{json .Config.Labels}}", tag]).stdout
+    )
+    assert labels["org.opencontainers.image.version"] == "2.1.0"
+    # Without the version (a local build), the build stops and says what to pass.
+    failed = docker_build(project, image_tag({"adopted": "stamper"}), check=False)
+    assert failed.returncode != 0
+    assert "pass the version a clean clone has" in failed.stdout + failed.stderr
+
+
+def test_a_build_backend_the_template_cannot_pin_is_refused(tmp_path: Path) -> None:
+    project = existing_repository(TALLY, tmp_path / "tally")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('"poetry.core.masonry.api"', '"hatchling.build"')
+    )
+    commit(project, "Built by hatchling")
+    before = tree(project)
+    result = copier(
+        "copy", "--trust", "--defaults", str(template_snapshot()), ".", cwd=project, check=False
+    )
+    assert result.returncode != 0
+    assert "names build-backend hatchling.build" in result.stderr.strip().splitlines()[-1]
+    assert tree(project) == before
+
+
+def test_the_template_files_list_is_what_the_template_renders(adopted: Any, tmp_path: Path) -> None:
     # Adoption keeps an existing file only if TEMPLATE_FILES names it: the list must be complete.
     project = render(tmp_path / "p", {"publish_to_pypi": True})
     rendered = {
@@ -481,6 +528,9 @@ def test_the_template_files_list_is_what_the_template_renders(tmp_path: Path) ->
         for path in project.rglob("*")
         if path.is_file() and path.parts[len(project.parts)] not in {"src", "tests"}
     }
+    # And what only an adopted app built by poetry-dynamic-versioning's backend gets.
+    stamper = adopted("stamper")
+    rendered |= set(tree(stamper.project)) - set(stamper.before)
     assert rendered - {".copier-answers.yml"} == set(TEMPLATE_FILES)
 
 
