@@ -33,6 +33,7 @@ import json
 import re
 import shlex
 import shutil
+import tempfile
 import time
 import urllib.request
 from collections.abc import Mapping
@@ -43,6 +44,7 @@ from typing import Any
 import pytest
 
 from dockerfile_syntax import instructions, stages
+from docs import corpus_table
 from extensions.existing import TEMPLATE_FILES, poetry_load_files
 from helpers import (
     DOCKER,
@@ -78,10 +80,20 @@ FIXTURES = Path(__file__).parent / "fixtures" / "adopt"
 @dataclass(frozen=True)
 class Fixture:
     name: str
-    # What the user passes with --data: only what pyproject.toml cannot say.
-    data: Mapping[str, Any] = field(default_factory=dict)
     # Answers the template must read from the project's pyproject.toml.
     detected: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def matter(self) -> dict[str, Any]:
+        """The front matter of the fixture's README.md: its shape, the real project it imitates,
+        what a user passes with --data (only what pyproject.toml cannot say) and what its image
+        prints (docs/corpus_table.py writes the README's table from it)."""
+        return corpus_table.front_matter(FIXTURES / self.name)
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        data: Mapping[str, Any] = self.matter.get("data", {})
+        return data
 
 
 GREETER = Fixture(
@@ -95,7 +107,8 @@ GREETER = Fixture(
         "cli_target": "greeter.__main__:main",
         "description": "Greets people from the command line",
         "build_context": ["README.rst", "LICENSE.txt", "src/"],
-        "existing_files": ["pyproject.toml", ".gitignore", ".github/workflows/ci.yml"],
+        # README.md describes the fixture (its readme is README.rst): kept like any team file.
+        "existing_files": ["pyproject.toml", "README.md", ".gitignore", ".github/workflows/ci.yml"],
         # Its .gitignore's exclusions (not the `!keep.sqlite3` negation, not the comment).
         "ignored_patterns": [
             ".venv/",
@@ -109,11 +122,6 @@ GREETER = Fixture(
 )
 SERVICE = Fixture(
     "hello-service",
-    data={
-        "service_port": 8000,
-        "image_cmd": ["serve", "--bind", "0.0.0.0:8000"],
-        "healthcheck_path": "/health",
-    },
     detected={
         "project_slug": "hello-service",
         "package_name": "svc",
@@ -124,15 +132,10 @@ SERVICE = Fixture(
         "build_context": ["README.md", *("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*"), "svc/"],
     },
 )
+# psycopg2 is built from source: its README's --data names a compiler, libpq's headers and
+# pg_config, Python's headers (the stand-in base images lack them; the official ones ship them).
 DBTOOL = Fixture(
     "dbtool",
-    data={
-        "extras": ["postgres"],
-        # psycopg2 is built from source: a compiler, libpq's headers and pg_config, Python's
-        # headers (the stand-in base images lack them; the official ones ship them).
-        "apt_build_packages": ["gcc", "libc6-dev", "libpq-dev", "python3-dev"],
-        "apt_runtime_packages": ["libpq5"],
-    },
     detected={
         "package_name": "dbtool",
         "layout": "flat",
@@ -234,9 +237,7 @@ BY_NAME = {fixture.name: fixture for fixture in FIXTURE_LIST}
 
 def data_options(answers: Mapping[str, Any]) -> list[str]:
     return [
-        arg
-        for name, value in answers.items()
-        for arg in ("--data", f"{name}={value if isinstance(value, str) else json.dumps(value)}")
+        arg for option in corpus_table.data_options(dict(answers)) for arg in ("--data", option)
     ]
 
 
@@ -248,6 +249,9 @@ def existing_repository(fixture: Fixture, dest: Path) -> Path:
     git(dest, "config", "user.name", "Someone Else")
     git(dest, "config", "user.email", "someone@machine.invalid")
     commit(dest, "The team's project")
+    # A release tag, where the version is computed from tags (stamper).
+    if "tag" in fixture.matter:
+        git(dest, "tag", fixture.matter["tag"])
     return dest
 
 
@@ -456,16 +460,20 @@ def ci_version(project: Path) -> tuple[str, str]:
     """The generated CI's "Read the project version" step run in the project: its output, log."""
     steps = workflow(project)["jobs"]["docker"]["steps"]
     step = next(step for step in steps if step.get("id") == "project")
-    output = project / "github-output.txt"
-    output.write_text("")
-    log = run(["bash", "-e", "-c", step["run"]], cwd=project, env={"GITHUB_OUTPUT": str(output)})
-    return output.read_text(), log.stdout
+    with tempfile.TemporaryDirectory() as temp:
+        output = Path(temp, "github-output.txt")
+        output.write_text("")
+        log = run(
+            ["bash", "-e", "-c", step["run"]], cwd=project, env={"GITHUB_OUTPUT": str(output)}
+        )
+        return output.read_text(), log.stdout
 
 
 def test_ci_reads_a_version_computed_from_git_tags(tmp_path: Path) -> None:
     # stamper's pyproject has no version (dynamic, a 0.0.0 placeholder): CI's step failed with
     # KeyError: 'version', or would have labelled the image 0.0.0.
     project = adopt(STAMPER, tmp_path / "stamper", str(template_snapshot())).project
+    git(project, "tag", "--delete", STAMPER.matter["tag"])
     commit(project, "Adopted")
     output, log = ci_version(project)
     assert output == "version=\n"
@@ -670,7 +678,12 @@ def adopted_image(shared_cache: SharedCache, adopted: Any, docker_engine: str) -
             # The team's ignored files lie in the working tree, as they do on a developer's disk.
             for ignored in IGNORED_FILES.get(name, ()):
                 (project / ignored).write_text(f"{IGNORED_MARKER} {ignored}\n")
-            log = docker_build(project, tag)
+            args = []
+            if read_answers(project).get("build_backend") == "poetry-dynamic-versioning":
+                # As CI builds it: VERSION from its "Read the project version" step (the tags).
+                version = ci_version(project)[0].removeprefix("version=").strip()
+                args = ["--build-arg", f"VERSION={version}"]
+            log = docker_build(project, tag, *args)
             (path / "build.log").write_text(log.stdout + log.stderr)
 
         shared_cache.get("adopted-image", {"fixture": name, "tag": tag}, build)
@@ -813,6 +826,40 @@ def test_the_adopted_service_is_healthy_and_answers_on_its_published_port(
         run([DOCKER, "rm", "--force", container], check=False)
 
 
+# --- The corpus: each fixture's image runs as its README says ----------------------------------
+
+
+def test_every_fixture_is_in_the_corpus() -> None:
+    # docs/corpus_table.py writes the README's table from the same READMEs.
+    assert sorted(BY_NAME) == sorted(corpus_table.corpus())
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("name", BY_NAME)
+def test_each_adopted_image_runs_as_its_readme_says(adopted_image: Any, name: str) -> None:
+    matter = BY_NAME[name].matter
+    tag = adopted_image(name)
+    if "request" not in matter:
+        output = docker_run(tag, *matter["run"])
+        assert output.startswith(matter["prints"]), output
+        return
+    # A service: healthy, then one request through the port Docker published.
+    port = BY_NAME[name].data["service_port"]
+    container = run(
+        [DOCKER, "run", "-d", "--rm", "-p", f"127.0.0.1::{port}", "--health-interval", "1s", tag]
+    ).stdout.strip()
+    try:
+        status = wait_for_health(container)
+        logs = run([DOCKER, "logs", container])
+        assert status == "healthy", logs.stdout + logs.stderr
+        published = run([DOCKER, "port", container, f"{port}/tcp"]).stdout.split(":")[-1].strip()
+        url = f"http://127.0.0.1:{published}{matter['request']}"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.read().decode().startswith(matter["prints"])
+    finally:
+        run([DOCKER, "rm", "--force", container], check=False)
+
+
 @pytest.mark.docker
 def test_the_adopted_apps_extra_driver_is_built_and_imports(adopted_image: Any) -> None:
     output = docker_run(adopted_image("dbtool"), "drivers")
@@ -886,31 +933,41 @@ def test_a_team_dockerfile_is_switched_to_the_templates_by_the_documented_update
 # --- The CI workflow the template added runs on the adopted project -------------------------------
 
 
+# The test command each fixture's CI runs (tinyid declares no pytest: `poetry run pytest` failed,
+# none in the venv, and tests.py is not a name pytest collects).
+CI_TESTS = {"tinyid": "poetry run python -m unittest discover -s tinyid -t ."}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("name", "tests"),
-    [
-        ("hello-service", "poetry run pytest"),
-        # No pytest declared: `poetry run pytest` failed (none in the venv, and tests.py is not
-        # a name pytest collects).
-        ("tinyid", "poetry run python -m unittest discover -s tinyid -t ."),
-    ],
-)
+@pytest.mark.parametrize("name", BY_NAME)
 def test_the_added_ci_lint_and_test_jobs_run_on_the_adopted_project(
-    adopted: Any, pre_commit_home: Path, tmp_path: Path, name: str, tests: str
+    adopted: Any, pre_commit_home: Path, tmp_path: Path, name: str
 ) -> None:
-    # Neither has CI of its own: the template's ci.yml was added (and no pre-commit).
     source = adopted(name).project
-    assert "ci.yml" not in str(read_answers(source)["existing_files"])
+    answers = read_answers(source)
+    if answers["ci"] == "none":
+        # Its own workflows are its CI: the template added none to replay.
+        assert not (source / ".github" / "workflows" / "audit.yml").exists()
+        return
+    # No CI of its own: the template's ci.yml was added (and no pre-commit).
+    assert "ci.yml" not in str(answers["existing_files"])
+    jobs = workflow(source)["jobs"]
     for job in ("lint", "test"):
+        if job not in jobs:
+            # No test command (ledger: no tests, no pytest): no test job, said at copy.
+            assert job == "test" and answers["test_command"] == ""
+            assert "test_command is empty" in adopted(name).output
+            continue
         project = checkout(source, tmp_path / job / "project")
         runner = Runner(tmp_path / job, project, host_env(pre_commit_home))
         steps = replay_job(project, job, runner)
         assert git_changes(project) == "", f"the {job} job changed the team's files"
-    assert steps[-1] == tests
-    # The project's own tests ran (unittest reports on stderr).
-    output = runner.run_step({"run": tests}, runner.env())
-    assert re.search(r"(Ran [1-9]\d* tests?|[1-9]\d* passed)", output), output
+        if job == "test":
+            tests = CI_TESTS.get(name, f"poetry run {answers['test_command']}")
+            assert steps[-1] == tests
+            # The project's own tests ran (unittest reports on stderr).
+            output = runner.run_step({"run": tests}, runner.env())
+            assert re.search(r"(Ran [1-9]\d* tests?|[1-9]\d* passed)", output), output
 
 
 @pytest.mark.docker
