@@ -536,6 +536,22 @@ def test_a_version_computed_from_git_tags_is_the_installed_packages(
     assert "pass the version a clean clone has" in failed.stdout + failed.stderr
 
 
+def test_the_release_takes_a_computed_version_from_its_tag(adopted: Any, tmp_path: Path) -> None:
+    # The release's check compared the tag with pyproject.toml's version, which stamper has not:
+    # KeyError, no release. The tag is the version, which the image build is then given.
+    project = adopted("stamper").project
+    steps = workflow(project, Path(".github/workflows/release.yml"))["jobs"]["version"]["steps"]
+    check = next(step for step in steps if step.get("id") == "check")
+    output = tmp_path / "github_output"
+    output.write_text("")
+    run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", check["run"]],
+        cwd=project,
+        env={"GITHUB_REF_NAME": "v1.3.0", "GITHUB_OUTPUT": str(output)},
+    )
+    assert output.read_text() == "version=1.3.0\n"
+
+
 def test_a_build_backend_the_template_cannot_pin_is_refused(tmp_path: Path) -> None:
     project = existing_repository(TALLY, tmp_path / "tally")
     pyproject = project / "pyproject.toml"
