@@ -42,6 +42,7 @@ import pytest
 
 from dockerfile_syntax import instructions, stages
 from extensions.existing import TEMPLATE_FILES, poetry_load_files
+from extensions.ignores import split
 from helpers import (
     DOCKER,
     PROJECT_NAME,
@@ -94,14 +95,6 @@ GREETER = Fixture(
         "description": "Greets people from the command line",
         "build_context": ["README.rst", "LICENSE.txt", "src/"],
         "existing_files": ["pyproject.toml", ".gitignore", ".github/workflows/ci.yml"],
-        # Its .gitignore's exclusions (not the `!keep.sqlite3` negation, not the comment).
-        "ignored_patterns": [
-            ".venv/",
-            "__pycache__/",
-            "dist/",
-            "*.sqlite3",
-            "/src/greeter/local_settings.py",
-        ],
         "use_pre_commit": False,
     },
 )
@@ -300,11 +293,8 @@ def test_adoption_reads_its_answers_from_the_existing_pyproject(adopted: Any, na
 
 def test_the_dockerignore_allows_what_the_wheel_reads(adopted: Any) -> None:
     # README.rst is the declared readme: without it, "Readme path ... does not exist".
-    allowed = [
-        line[1:]
-        for line in (adopted("greeter").project / ".dockerignore").read_text().splitlines()
-        if line.startswith("!")
-    ]
+    text = (adopted("greeter").project / ".dockerignore").read_text()
+    allowed = [line[1:] for line in split(text)[0].splitlines() if line.startswith("!")]
     assert allowed == [
         "pyproject.toml",
         "poetry.lock",
@@ -337,16 +327,21 @@ def test_the_dependency_step_mounts_what_poetry_loads_and_nothing_more(
     assert set(loaded) <= set(allowed)
 
 
-def test_the_dockerignore_mirrors_the_teams_gitignore(adopted: Any) -> None:
-    lines = (adopted("greeter").project / ".dockerignore").read_text().splitlines()
-    mirrored = lines[lines.index(next(line for line in lines if "own .gitignore" in line)) + 2 :]
-    # Unanchored patterns match at any depth in .gitignore, so they get `**/` here.
-    assert mirrored == [
+def test_the_dockerignore_holds_the_teams_gitignore_anchored_with_its_negation(
+    adopted: Any,
+) -> None:
+    block = split((adopted("greeter").project / ".dockerignore").read_text())[1]
+    translated = block.partition("# Never")[0].splitlines()
+    # Unanchored patterns match at any depth in .gitignore, so they get `**/` here; the negation
+    # stays in its place (last match wins in both).
+    assert translated == [
+        "# .gitignore",
         "**/.venv",
         "**/__pycache__",
         "**/dist",
         "**/*.sqlite3",
         "src/greeter/local_settings.py",
+        "!**/keep.sqlite3",
     ]
 
 
