@@ -33,6 +33,7 @@ import shlex
 import shutil
 import time
 import urllib.request
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,9 +198,34 @@ STAMPER = Fixture(
     "stamper",
     detected={"package_name": "stamper", "cli_name": "stamper", "cli_target": "stamper:main"},
 )
-FIXTURE_LIST = [GREETER, SERVICE, DBTOOL, NOTARY, TALLY, LEDGER, INKWELL, TABULATOR, STAMPER]
-# Files the fixture's .gitignore ignores, planted inside the package before its image is built.
-IGNORED_FILES = {"greeter": ["src/greeter/data.sqlite3", "src/greeter/local_settings.py"]}
+KEEPER = Fixture(
+    "keeper",
+    detected={"package_name": "keeper", "layout": "src", "cli_target": "keeper.cli:main"},
+)
+FIXTURE_LIST = [
+    GREETER, SERVICE, DBTOOL, NOTARY, TALLY, LEDGER, INKWELL, TABULATOR, STAMPER, KEEPER,
+]  # fmt: skip
+# Files git ignores (or, id_rsa, only the secret list), planted in the package before a build.
+IGNORED_FILES = {
+    "greeter": ["src/greeter/data.sqlite3", "src/greeter/local_settings.py"],
+    "keeper": [
+        "src/keeper/cli.py~",  # *~
+        "src/keeper/.#cli.py",  # .#*
+        "src/keeper/cli.py,cover",  # *.py,cover
+        "src/keeper/#cli.py#",  # \#*#
+        "src/keeper/local settings.py",
+        "src/keeper/données/notes.txt",
+        "src/keeper/data/cache.sqlite3",  # *.sqlite3 (keep.sqlite3 is negated and committed)
+        "src/keeper/local_settings.py",  # the package's own .gitignore
+        "src/keeper/data/app.db",
+        "src/keeper/templates/draft.html",  # the whitelist keeps *.txt only
+        "src/keeper/scratch/try.py",  # .git/info/exclude
+        "src/keeper/.env",
+        "src/keeper/id_rsa",
+    ],
+}
+# .git/info/exclude as a developer writes it (git never commits it).
+INFO_EXCLUDE = {"keeper": "scratch/\n"}
 IGNORED_MARKER = "ignored-by-git-7f3a"
 BY_NAME = {fixture.name: fixture for fixture in FIXTURE_LIST}
 
@@ -220,6 +246,9 @@ def existing_repository(fixture: Fixture, dest: Path) -> Path:
     git(dest, "config", "user.name", "Someone Else")
     git(dest, "config", "user.email", "someone@machine.invalid")
     commit(dest, "The team's project")
+    if fixture.name in INFO_EXCLUDE:
+        with (dest / ".git/info/exclude").open("a") as exclude:
+            exclude.write(INFO_EXCLUDE[fixture.name])
     return dest
 
 
@@ -596,6 +625,7 @@ def adopted_image(shared_cache: SharedCache, adopted: Any, docker_engine: str) -
             project = copy_project(adopted(name).project, path / "project")
             # The team's ignored files lie in the working tree, as they do on a developer's disk.
             for ignored in IGNORED_FILES.get(name, ()):
+                (project / ignored).parent.mkdir(parents=True, exist_ok=True)
                 (project / ignored).write_text(f"{IGNORED_MARKER} {ignored}\n")
             log = docker_build(project, tag)
             (path / "build.log").write_text(log.stdout + log.stderr)
@@ -619,6 +649,37 @@ def test_the_adopted_cli_runs_its_own_entry_point(adopted_image: Any) -> None:
     # Files git ignores inside the package stayed out of the build context, so out of the wheel.
     search = f"grep -rl {IGNORED_MARKER} /app || echo none"
     assert docker_run(tag, "-c", search, options=["--entrypoint", "sh"]) == "none\n"
+
+
+def wheel_files(project: Path, package: str, dest: Path) -> list[str]:
+    """The files under `package/` of the wheel `poetry build` makes in a clean clone."""
+    run(["git", "clone", "--quiet", project, dest])
+    run(["poetry", "build", "--format", "wheel", "--no-interaction"], cwd=dest)
+    (wheel,) = (dest / "dist").glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    return sorted(name for name in names if name.startswith(f"{package}/"))
+
+
+@pytest.mark.docker
+def test_the_image_holds_exactly_the_wheel_of_a_clean_clone(
+    adopted: Any, adopted_image: Any, tmp_path: Path
+) -> None:
+    # Every ignore source git reads, its negations and its escapes, and committed files with
+    # secret-like names (a vault client module, a CA bundle, .env.example).
+    tag = adopted_image("keeper")
+    listing = "cd /app/.venv/lib/python3*/site-packages && find keeper -type f ! -name '*.pyc'"
+    image = sorted(docker_run(tag, "-c", listing, options=["--entrypoint", "sh"]).split())
+    expected = wheel_files(adopted("keeper").project, "keeper", tmp_path / "clone")
+    assert image == expected
+    assert {"keeper/secrets/__init__.py", "keeper/data/internal-ca.pem"} <= set(image)
+    out = docker_run(tag, "db")
+    assert out == "Credential db at vault://kv/keeper/db -----BEGIN CERTIFICATE----- 20\n"
+
+
+def test_committed_secret_like_files_are_named_at_adoption(adopted: Any) -> None:
+    output = adopted("keeper").output
+    for path in ("src/keeper/secrets/__init__.py", "src/keeper/data/internal-ca.pem"):
+        assert f"Committed file {path} matches an ignore or secret-like pattern" in output
 
 
 @pytest.mark.docker

@@ -38,7 +38,7 @@ PLANTED = [
     "src/my_tool/id_rsa",
     "src/my_tool/id_ed25519.pub",
     "src/my_tool/secrets/cert.pem",
-    "src/my_tool/secrets/token.txt",
+    "src/my_tool/.env.production",
     "src/my_tool/sub/.netrc",
     "src/my_tool/x.secret",
     "src/my_tool/server.key",
