@@ -668,7 +668,7 @@ def test_the_image_holds_exactly_the_wheel_of_a_clean_clone(
     # secret-like names (a vault client module, a CA bundle, .env.example).
     tag = adopted_image("keeper")
     listing = "cd /app/.venv/lib/python3*/site-packages && find keeper -type f ! -name '*.pyc'"
-    image = sorted(docker_run(tag, "-c", listing, options=["--entrypoint", "sh"]).split())
+    image = sorted(docker_run(tag, "-c", listing, options=["--entrypoint", "sh"]).splitlines())
     expected = wheel_files(adopted("keeper").project, "keeper", tmp_path / "clone")
     assert image == expected
     assert {"keeper/secrets/__init__.py", "keeper/data/internal-ca.pem"} <= set(image)
