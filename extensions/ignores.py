@@ -44,6 +44,7 @@ class Block:
     lines: list[str] = field(default_factory=list)
     unexpressed: list[str] = field(default_factory=list)
     committed: list[str] = field(default_factory=list)
+    escaping_links: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -241,12 +242,35 @@ def dockerignore_block(
             and (dropped.match_file(path) or path in ignored)
             and (root / path).exists()
         ]
+    block.escaping_links = escaping_links(root, head)
     if block.committed:
         block.lines.append(
             "# Committed, so in a clean clone's wheel: the lines above must not drop them"
         )
         block.lines.extend(f"!{_escape_literal(path)}" for path in block.committed)
     return block
+
+
+def escaping_links(project: Any, head: str) -> list[str]:
+    """Committed symlinks the build context lets in whose target is outside the repository
+    (`path -> target`). Docker sends a link as a link, so its target never reaches the builder;
+    poetry-core refuses a file outside the project, so the wheel and the image build stop."""
+    root = Path(str(project))
+    staged = _git(root, "ls-files", "-z", "--stage") or ""
+    outside = _spec(head.splitlines())
+    found = []
+    for entry in filter(None, staged.split("\0")):
+        meta, _, path = entry.partition("\t")
+        if not meta.startswith("120000 ") or outside.match_file(path):
+            continue
+        try:
+            target = os.readlink(root / path)
+        except OSError:
+            continue
+        inside = os.path.normpath(os.path.join(os.path.dirname(path), target))
+        if os.path.isabs(target) or inside == ".." or inside.startswith("../"):
+            found.append(f"{path} -> {target}")
+    return found
 
 
 def warnings(block: Block) -> list[str]:
@@ -257,6 +281,12 @@ def warnings(block: Block) -> list[str]:
             ".dockerignore cannot express these ignore patterns, so files they match may reach "
             "the image: " + "; ".join(block.unexpressed) + ". Rewrite each in a form both read "
             "(no escaped trailing space, brackets closed), then run copier update."
+        )
+    for link in block.escaping_links:
+        said.append(
+            f"Committed symlink {link} points outside the repository: Docker sends the link, "
+            "never its target, and poetry-core refuses a file outside the project, so the wheel "
+            "and the image build stop on it. Commit the file itself instead of the link."
         )
     for path in block.committed:
         said.append(

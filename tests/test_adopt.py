@@ -65,9 +65,11 @@ from workflow_replay import (
     Runner,
     build_push_action,
     checkout,
+    docker_client,
     git_changes,
     hadolint_action,
     host_env,
+    image_files_check,
     replay_job,
     workflow,
 )
@@ -680,6 +682,30 @@ def test_committed_secret_like_files_are_named_at_adoption(adopted: Any) -> None
     output = adopted("keeper").output
     for path in ("src/keeper/secrets/__init__.py", "src/keeper/data/internal-ca.pem"):
         assert f"Committed file {path} matches an ignore or secret-like pattern" in output
+
+
+@pytest.mark.docker
+def test_ci_image_files_check_passes_on_every_adopted_app(
+    adopted: Any, docker_engine: str, pre_commit_home: Path, tmp_path: Path
+) -> None:
+    # Fixtures that keep their own CI get no ci.yml: the step is the same for all (keeper's).
+    runner = Runner(tmp_path, tmp_path, host_env(pre_commit_home))
+    docker_client(runner, docker_engine)
+    steps_from = adopted("keeper").project
+    checked = []
+    for name in BY_NAME:
+        project = checkout(adopted(name).project, tmp_path / name)
+        answers = read_answers(project)
+        if answers["project_type"] != "app" or "Dockerfile" in answers["existing_files"]:
+            continue
+        # The team's ignored files lie in the tree, as on a developer's disk.
+        for ignored in IGNORED_FILES.get(name, ()):
+            (project / ignored).parent.mkdir(parents=True, exist_ok=True)
+            (project / ignored).write_text(f"{IGNORED_MARKER} {ignored}\n")
+        output = image_files_check(runner, project, steps_from)
+        assert "files of the committed tree's wheel" in output, name
+        checked.append(name)
+    assert len(checked) >= 8, checked
 
 
 @pytest.mark.docker

@@ -164,6 +164,41 @@ def test_project_files_in_the_image_are_the_clean_clone_wheel(
     assert in_image == wheel
 
 
+def test_a_link_out_of_the_repository_stops_the_image_build_as_it_stops_the_wheel(
+    built_image: ImageFactory, tmp_path: Path
+) -> None:
+    # Docker sends a symlink as a link, never its target; poetry-core refuses a file outside
+    # the project, in the image build and in `poetry build` of a clean clone alike.
+    project = copy_project(built_image().project, tmp_path / "project")
+    (tmp_path / "outside.txt").write_text("outside-the-repository-must-not-ship\n")
+    (project / "src/my_tool/outside.txt").symlink_to("../../../outside.txt")
+    tag = f"{built_image().tag}-link-out"
+    result = docker_build(project, tag, check=False)
+    assert result.returncode != 0, "an image was built with a link out of the repository"
+    assert "/outside.txt' is not in the subpath of '/src'" in result.stdout + result.stderr
+    run(["git", "init", "--quiet"], cwd=project)
+    run(["git", "add", "--all"], cwd=project)
+    run(["git", "commit", "--quiet", "--message", "a link out"], cwd=project)
+    clone = tmp_path / "clone"
+    run(["git", "clone", "--quiet", project, clone])
+    built = run(
+        ["poetry", "build", "--format", "wheel", "--no-interaction"], cwd=clone, check=False
+    )
+    assert built.returncode != 0 and "is not in the subpath of" in built.stdout + built.stderr
+
+
+def test_a_link_inside_the_package_ships_as_the_file_it_names(
+    built_image: ImageFactory, tmp_path: Path
+) -> None:
+    project = copy_project(built_image().project, tmp_path / "project")
+    (project / "src/my_tool/alias.py").symlink_to("cli.py")
+    tag = f"{built_image().tag}-link-in"
+    docker_build(project, tag)
+    code = "import my_tool.alias as a, my_tool.cli as c, os; "
+    code += "print(os.path.islink(a.__file__), open(a.__file__).read() == open(c.__file__).read())"
+    assert docker_run(tag, "-c", code, options=["--entrypoint", "python"]) == "False True\n"
+
+
 def labels(tag: str) -> dict[str, str]:
     data = json.loads(run([DOCKER, "image", "inspect", tag]).stdout)
     found: dict[str, str] = data[0]["Config"]["Labels"]
