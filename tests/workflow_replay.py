@@ -232,7 +232,6 @@ def step_named(project: Path, job: str, prefix: str) -> Mapping[str, Any]:
     return next(step for step in steps if str(step.get("name", "")).startswith(prefix))
 
 
-IMAGE_FILES_TOOLS = "Install poetry-core to build wheels"
 IMAGE_FILES_CHECK = "Check that the image gets exactly the files"
 
 
@@ -241,9 +240,13 @@ def image_files_check(runner: Runner, project: Path, steps_from: Path | None = N
     `project` (the wheel tools installed once per runner), with the steps of `steps_from`'s
     ci.yml (default: the project's own); its output, or AssertionError."""
     steps_from = steps_from or project
-    if not (runner.temp / "wheel-tools").is_dir():
-        runner.workspace = steps_from  # the step reads its .github/tools/poetry.txt
-        install = step_named(steps_from, "docker", IMAGE_FILES_TOOLS)
+    if not any(Path(path).name.startswith("python-") for path in runner.paths):
+        # The job's setup-python and Install Poetry (its .github/tools/poetry.txt), once.
+        runner.workspace = steps_from
+        steps = workflow(steps_from)["jobs"]["docker"]["steps"]
+        setup = next(step for step in steps if "setup-python" in step.get("uses", ""))
+        runner.setup_python(str(setup["with"]["python-version"]))
+        install = step_named(steps_from, "docker", "Install Poetry")
         runner.run_step(install, runner.env(install.get("env", {})))
     runner.workspace = project
     check = step_named(steps_from, "docker", IMAGE_FILES_CHECK)
