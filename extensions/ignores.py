@@ -84,7 +84,7 @@ def ignore_sources(project: Any, own_gitignore: str = "") -> list[tuple[str, str
             excludes = Path(config_home, "git", "ignore")
         lines = _read(excludes)
         if lines:
-            sources.append((f"git's global excludes file ({excludes})", "", lines))
+            sources.append(("git's global excludes file (core.excludesFile)", "", lines))
         info = (_git(root, "rev-parse", "--git-path", "info/exclude") or "").strip()
         lines = _read(root / info) if info else None
         if lines:

@@ -19,6 +19,9 @@ Fixture projects in tests/fixtures/adopt/, modelled on real ones (not the templa
   license under Debian's name for MIT, `Expat`, which is no SPDX identifier;
 - `stamper`: a version computed from git tags, poetry-dynamic-versioning's documented setup
   (`dynamic = ["version"]`, a `0.0.0` placeholder, the plugin's build backend).
+- `keeper`: a service repository grown over years: a `secrets` vault-client module and a CA `.pem`
+  committed, a negated `keep.sqlite3`, a package folder's own `.gitignore`, a whitelist-style
+  templates folder, GitHub's Python `.gitignore` patterns; the tests add `.git/info/exclude`.
 
 Each is adopted as a user would: in its git repository, `copier copy --trust --defaults TEMPLATE .`
 with stdin closed. Every file it had must be byte-identical afterwards; the image must build and

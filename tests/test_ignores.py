@@ -118,3 +118,23 @@ def test_the_block_is_found_between_its_markers() -> None:
     text = f"{HEAD}\n{dockerignore_block(Path('/nonexistent'), HEAD, ['.env']).text}\n"
     head, block, tail = split(text)
     assert head == HEAD + "\n" and "**/.env" in block.splitlines() and tail == "\n"
+
+
+def test_the_global_excludes_file_comes_first_and_the_nearest_gitignore_last(
+    keeper: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "global-ignore").write_text("*.swp\n")
+    git(keeper, "config", "core.excludesFile", str(tmp_path / "global-ignore"))
+    labels = [
+        line
+        for line in dockerignore_block(keeper, HEAD, SECRET_FILE_PATTERNS).lines
+        if line.startswith("# ") and not line.startswith("# Never")
+    ]
+    # Lowest precedence first: last match wins in git and in Docker alike.
+    assert labels[:5] == [
+        "# git's global excludes file (core.excludesFile)",
+        "# .git/info/exclude",
+        "# .gitignore",
+        "# src/keeper/.gitignore",
+        "# src/keeper/templates/.gitignore",
+    ]
