@@ -23,6 +23,7 @@ CONDITIONS = {
     "{{ advanced_options }}": "advanced",
     "{{ is_adoptable(": "where there is a project to adopt",
     "{{ project_type == 'app' }}": "apps",
+    "{{ project_type == 'deps-only' }}": "environments (deps-only)",
     "{{ existing_project }}": "adoption",
     "{{ existing_project and project_type == 'app' }}": "adopted apps",
     "{{ service_port != 0 }}": "services",

@@ -85,6 +85,13 @@ def extras_answer_error(extras: Any, adopting: bool, project: Any) -> str:
     )
 
 
+def app_files_answer_error(app_files: Any, project_type: str, adopting: bool, project: Any) -> str:
+    # Only an environment (package-mode = false) has code outside a wheel.
+    if project_type != "deps-only":
+        return ""
+    return str(existing.app_files_error(app_files, project, adopting))
+
+
 def publish_to_pypi_answer_error(publish: bool, ci: str, project_type: str) -> str:
     if publish and not (ci == "github" and project_type == "app"):
         return (
@@ -104,6 +111,7 @@ VALIDATORS = {
         cli_target_answer_error,
         python_version_answer_error,
         extras_answer_error,
+        app_files_answer_error,
         publish_to_pypi_answer_error,
     )
 }

@@ -350,6 +350,72 @@ def poetry_load_files(project: Any) -> list[str]:
     return [posixpath.normpath(path)]
 
 
+# Top-level modules of a repository that are its tooling, not the application's code.
+_TOOLING_MODULES = {"setup.py", "conftest.py", "noxfile.py", "fabfile.py", "tasks.py", "dodo.py"}
+# Top-level folders that are never an application's code.
+_NOT_APP_FOLDERS = {"tests", "test", "docs", "doc", "build", "dist", "node_modules"}
+# Top-level folders Django and Flask read at run time by default (templates, static files).
+_APP_DATA_FOLDERS = {"templates", "static", "locale"}
+# A file or folder of the application in a package-mode=false project: a literal relative path of
+# letters, digits, _ . - / (no glob, no `..`), which COPY takes as its source and its destination.
+# (fullmatch: `$` alone would let a trailing newline through into the Dockerfile.)
+_APP_PATH = re.compile(r"(?!/)(?!.*(?:^|/)\.\.?(?:/|$))[A-Za-z0-9_.\-/]+")
+# What the template's .dockerignore never lets in, whatever app_files says.
+_NEVER_IN_CONTEXT = {".git", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+
+
+def proposed_app_files(project: Any) -> list[str]:
+    """The code a package-mode=false application runs from source, as adoption proposes it: the
+    top-level modules (`manage.py`, `app.py`; not setup.py, conftest.py or tests), and the
+    top-level folders that hold a package (`__init__.py`: a Django app) or a site's settings or
+    WSGI/ASGI module (`mysite/`), and `templates/`, `static/`, `locale/` beside them. Files git
+    ignores are left out; [] for an app (package mode), whose wheel holds its code."""
+    root = Path(str(project))
+    if not pyproject(project) or existing_facts(project)["package_mode"]:
+        return []
+    try:
+        entries = sorted(root.iterdir(), key=lambda path: path.name)
+    except OSError:
+        return []
+    markers = ("__init__.py", "settings.py", "wsgi.py", "asgi.py")
+    candidates = [
+        entry.name
+        for entry in entries
+        if entry.is_file()
+        and entry.suffix == ".py"
+        and entry.name not in _TOOLING_MODULES
+        and not entry.name.startswith(("test_", "."))
+        and not entry.name.endswith("_test.py")
+    ] + [
+        f"{entry.name}/"
+        for entry in entries
+        if entry.is_dir()
+        and not entry.name.startswith((".", "_"))
+        and entry.name not in _NOT_APP_FOLDERS
+        and (
+            entry.name in _APP_DATA_FOLDERS or any((entry / marker).is_file() for marker in markers)
+        )
+    ]
+    ignored = _git_ignored(root, candidates)
+    return [path for path in candidates if path.rstrip("/") not in ignored]
+
+
+def _git_ignored(root: Path, paths: list[str]) -> set[str]:
+    """Those of `paths` git ignores in `root` (git's own answer, every ignore source it reads; a
+    committed file is not ignored); none outside a git repository."""
+    if not paths:
+        return set()
+    result = subprocess.run(
+        ["git", "check-ignore", "-z", "--stdin"],
+        cwd=str(root), input="\0".join(path.rstrip("/") for path in paths).encode(),
+        capture_output=True, check=False,
+    )  # fmt: skip
+    # 0: some ignored, 1: none; anything else (not a repository): none known.
+    if result.returncode not in (0, 1):
+        return set()
+    return {path for path in result.stdout.decode("utf-8", "replace").split("\0") if path}
+
+
 def kept_files(project: Any) -> list[str]:
     """The template's files the existing project already has: adoption leaves them alone."""
     root = Path(str(project))
@@ -563,6 +629,31 @@ def license_expression_is_valid(expression: str) -> bool:
     return True
 
 
+def app_files_error(paths: Any, project: Any, adopting: bool) -> str:
+    """The application's code in a package-mode=false project: literal relative paths (COPY's
+    sources and destinations) inside the repository; when adopting, paths that exist."""
+    error = _path_list_error(
+        paths, "app_files", '["manage.py", "mysite/", "polls/"]',
+        lambda item: bool(_APP_PATH.fullmatch(item))
+        and not _NEVER_IN_CONTEXT & set(item.rstrip("/").split("/")),
+        "relative paths of files or folders (a folder may end with /) of letters, digits, "
+        "_ . - /, without globs, `..`, a leading /, or .git, .venv and cache folders",
+    )  # fmt: skip
+    if error or not adopting or not pyproject(project):
+        return error
+    root = Path(str(project)).resolve()
+    missing = [
+        path for path in paths
+        if not (root / path).exists() or not (root / path).resolve().is_relative_to(root)
+    ]  # fmt: skip
+    if missing:
+        return (
+            f"app_files entries {missing} are not files or folders inside the project: name "
+            "the application's code as it is in the repository (e.g. manage.py, mysite/)."
+        )
+    return ""
+
+
 def load_files_error(paths: Any) -> str:
     return _path_list_error(
         paths, "load_files", '["LICENSE"]',
@@ -582,6 +673,7 @@ GLOBALS = {
     "image_license_error": image_license_error,
     "existing_build_context": existing_build_context,
     "poetry_load_files": poetry_load_files,
+    "proposed_app_files": proposed_app_files,
     "kept_files": kept_files,
     "uncommitted_files": uncommitted_files,
     "team_workflows": team_workflows,

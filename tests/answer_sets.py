@@ -45,7 +45,7 @@ def default(question: str) -> Any:
     value = QUESTIONS[question]["default"]
     if not (isinstance(value, str) and "{{" in value):
         return value
-    # Derived values with a plain default (`preferred_python`) are part of the context, as in Copier.
+    # Derived values with a plain default (`preferred_python`) are in the context, as in Copier.
     derived = {
         name: spec["default"]
         for name, spec in QUESTIONS.items()
@@ -113,6 +113,8 @@ FEATURES: dict[str, dict[str, Any]] = {
     # deps-only: a command in place of python.
     "http-server": {"image_cmd": ["python", "-m", "http.server", "8000"]},
     "extras": {"extras": ["compat"]},
+    # deps-only: the application's code, run from source (a module and a folder).
+    "app-files": {"app_files": ["manage.py", "site/"]},
 }
 
 

@@ -317,6 +317,31 @@ def docker_run(image: str, *args: str, check: bool = True, options: Sequence[str
     return result.stdout
 
 
+def cached_steps(log: str) -> dict[str, bool]:
+    """BuildKit plain progress -> {step description: was it cached}."""
+    names: dict[str, str] = {}
+    cached: set[str] = set()
+    for line in log.splitlines():
+        if match := re.match(r"#(\d+) \[(?:builder|runtime)[^\]]*\] (.*)", line):
+            names[match.group(1)] = match.group(2)
+        elif match := re.match(r"#(\d+) CACHED", line):
+            cached.add(match.group(1))
+    # FROM is resolved again on every build, and BuildKit marks it CACHED only sometimes.
+    return {
+        description: step in cached
+        for step, description in names.items()
+        if not description.startswith("FROM ")
+    }
+
+
+def dependency_step(steps: dict[str, bool]) -> bool:
+    matches = [
+        cached for d, cached in steps.items() if "poetry install" in d or "poetry export" in d
+    ]
+    assert len(matches) == 1, steps
+    return matches[0]
+
+
 @dataclass(frozen=True)
 class BuiltImage:
     tag: str

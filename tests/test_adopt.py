@@ -19,6 +19,8 @@ Fixture projects in tests/fixtures/adopt/, modelled on real ones (not the templa
   license under Debian's name for MIT, `Expat`, which is no SPDX identifier;
 - `stamper`: a version computed from git tags, poetry-dynamic-versioning's documented setup
   (`dynamic = ["version"]`, a `0.0.0` placeholder, the plugin's build backend).
+- `pollsite`: a Django site run from source in `package-mode = false` (Django's tutorial shape:
+  `manage.py`, the project folder `mysite/`, the app `polls/`), served by gunicorn.
 - `keeper`: a service repository grown over years: a `secrets` vault-client module and a CA `.pem`
   committed, a negated `keep.sqlite3`, a package folder's own `.gitignore`, a whitelist-style
   templates folder, GitHub's Python `.gitignore` patterns; the tests add `.git/info/exclude`.
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import shlex
 import shutil
 import time
@@ -45,15 +48,17 @@ from typing import Any
 import pytest
 
 from dockerfile_syntax import instructions, stages
-from extensions.existing import TEMPLATE_FILES, poetry_load_files
+from extensions.existing import TEMPLATE_FILES, poetry_load_files, proposed_app_files
 from extensions.ignores import split
 from helpers import (
     DOCKER,
     PROJECT_NAME,
     SharedCache,
+    cached_steps,
     commit,
     copier,
     copy_project,
+    dependency_step,
     docker_build,
     docker_run,
     git,
@@ -163,7 +168,25 @@ TALLY = Fixture(
         "cli_target": "tally.cli:main",
     },
 )
-LEDGER = Fixture("ledger", detected={"project_type": "deps-only"})
+# Scripts in a folder that is no package: nothing is proposed as the application's code.
+LEDGER = Fixture("ledger", detected={"project_type": "deps-only", "app_files": []})
+# What the README tells a site's team to pass (its adoption example): the port, and the command
+# that serves the site.
+POLLSITE = Fixture(
+    "pollsite",
+    data={
+        "service_port": 8000,
+        "image_cmd": [
+            "gunicorn",
+            "--bind",
+            "0.0.0.0:8000",
+            "--worker-tmp-dir",
+            "/dev/shm",
+            "mysite.wsgi:application",
+        ],
+    },
+    detected={"project_type": "deps-only", "app_files": ["manage.py", "mysite/", "polls/"]},
+)
 INKWELL = Fixture(
     "inkwell",
     detected={
@@ -208,11 +231,12 @@ KEEPER = Fixture(
     detected={"package_name": "keeper", "layout": "src", "cli_target": "keeper.cli:main"},
 )
 FIXTURE_LIST = [
-    GREETER, SERVICE, DBTOOL, NOTARY, TALLY, LEDGER, INKWELL, TABULATOR, STAMPER, KEEPER,
+    GREETER, SERVICE, DBTOOL, NOTARY, TALLY, LEDGER, INKWELL, TABULATOR, STAMPER, POLLSITE, KEEPER,
 ]  # fmt: skip
 # Files git ignores (or, id_rsa, only the secret list), planted in the package before a build.
 IGNORED_FILES = {
     "greeter": ["src/greeter/data.sqlite3", "src/greeter/local_settings.py"],
+    "pollsite": ["mysite/db.sqlite3", "polls/.env"],
     "keeper": [
         "src/keeper/cli.py~",  # *~
         "src/keeper/.#cli.py",  # .#*
@@ -543,6 +567,53 @@ def test_a_package_mode_false_project_is_adopted_as_deps_only(tmp_path: Path) ->
     assert 'CMD ["python"]' in after["Dockerfile"].decode()
 
 
+# The application's code adoption proposes for a package-mode=false project, from its tree.
+APP_TREES = {
+    # Django: manage.py, the project folder, its app, its templates; not tests, docs or tooling.
+    "django": (
+        [
+            "manage.py", "mysite/__init__.py", "mysite/settings.py", "mysite/wsgi.py",
+            "polls/__init__.py", "polls/views.py", "templates/base.html", "tests/__init__.py",
+            "conftest.py", "setup.py", "docs/conf.py", "scripts/seed.py", ".github/x.py",
+        ],
+        ["manage.py", "mysite/", "polls/", "templates/"],
+    ),
+    # Flask in one module and its config, with its static files; not its test module.
+    "flask": (
+        ["app.py", "config.py", "static/site.css", "test_app.py", "notes/todo.txt"],
+        ["app.py", "config.py", "static/"],
+    ),
+    # What git ignores is no code of the project's (.gitignore: local_settings.py, generated/).
+    "ignored": (
+        ["wsgi.py", "local_settings.py", "generated/__init__.py"],
+        ["wsgi.py"],
+    ),
+}  # fmt: skip
+
+
+def test_adoption_prints_the_code_it_proposes_to_copy(adopted: Any) -> None:
+    proposed = "app_files: manage.py, mysite/, polls/ are copied into the image's /app"
+    assert proposed in " ".join(adopted("pollsite").output.split())
+    # Nothing proposed, nothing said (ledger's scripts folder is no package).
+    assert "app_files:" not in adopted("ledger").output
+
+
+@pytest.mark.parametrize("shape", APP_TREES)
+def test_adoption_proposes_an_environments_code_from_its_tree(tmp_path: Path, shape: str) -> None:
+    files, proposed = APP_TREES[shape]
+    for path in files:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("")
+    (tmp_path / ".gitignore").write_text("local_settings.py\ngenerated/\n")
+    git(tmp_path, "init", "--quiet")
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "site"\n\n[tool.poetry]\npackage-mode = false\n')
+    assert proposed_app_files(tmp_path) == proposed
+    # A package's code is in its wheel: nothing is proposed.
+    pyproject.write_text('[project]\nname = "site"\n')
+    assert proposed_app_files(tmp_path) == []
+
+
 @pytest.mark.parametrize(
     ("license", "files"),
     [
@@ -598,6 +669,32 @@ def test_an_answer_that_does_not_fit_the_project_is_refused(
     result = copier(
         "copy", "--trust", "--defaults", *data_options(answers), str(template_snapshot()), ".",
         cwd=project, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    assert tree(project) == before, "a refused adoption wrote files"
+
+
+@pytest.mark.parametrize(
+    ("app_files", "message"),
+    [
+        ('["../shared/"]', "without globs, `..`, a leading /"),
+        ('["polls/*.py"]', "without globs, `..`, a leading /"),
+        ('["/srv/site/"]', "without globs, `..`, a leading /"),
+        ('[".venv/"]', "or .git, .venv and cache folders"),
+        ('["blog/"]', "are not files or folders inside the project"),
+        ("manage.py", "app_files must be a YAML list of paths"),
+    ],
+    ids=["parent", "glob", "absolute", "venv", "missing", "not-a-list"],
+)
+def test_app_files_that_the_image_cannot_copy_are_refused(
+    tmp_path: Path, app_files: str, message: str
+) -> None:
+    project = existing_repository(POLLSITE, tmp_path / "pollsite")
+    before = tree(project)
+    result = copier(
+        "copy", "--trust", "--defaults", "--data", f"app_files={app_files}",
+        str(template_snapshot()), ".", cwd=project, check=False,
     )  # fmt: skip
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
@@ -794,14 +891,17 @@ def test_a_deps_only_environment_gets_its_license_file_and_an_empty_venv(
 
 
 def wait_for_health(container: str, timeout: float = 90) -> str:
+    """The container's health once decided, or "exited" when its command stopped first."""
     deadline = time.monotonic() + timeout
     status = ""
     while time.monotonic() < deadline:
-        status = run(
-            [DOCKER, "inspect", "--format", "{{.State.Health.Status}}", container]
-        ).stdout.strip()
+        state, status = run(
+            [DOCKER, "inspect", "--format", "{{.State.Status}} {{.State.Health.Status}}", container]
+        ).stdout.split()
         if status in {"healthy", "unhealthy"}:
             return status
+        if state == "exited":
+            return state
         time.sleep(0.5)
     return status
 
@@ -842,6 +942,89 @@ def test_the_adopted_apps_extra_driver_is_built_and_imports(adopted_image: Any) 
     )
 
 
+def published_get(container: str, port: int, path: str) -> bytes:
+    """GET `path` through the container's published `port` (no proxy from this machine)."""
+    address = run([DOCKER, "port", container, f"{port}/tcp"]).stdout.split()[0]
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"http://{address}{path}", timeout=10) as response:
+        body: bytes = response.read()
+    return body
+
+
+@pytest.mark.docker
+def test_the_adopted_site_runs_from_source_and_is_healthy_on_its_published_port(
+    adopted_image: Any,
+) -> None:
+    # gunicorn imports mysite.wsgi from the copied code: without it, ModuleNotFoundError.
+    tag = adopted_image("pollsite")
+    # Not --rm: the logs of a command that stopped say why. Hardened, as the README's example runs.
+    hardened = ["--read-only", "--user", "12345:12345", "--cap-drop", "ALL"]
+    container = run(
+        [DOCKER, "run", "-d", "-p", "127.0.0.1::8000", "--health-interval", "1s", *hardened, tag]
+    ).stdout.strip()
+    try:
+        status = wait_for_health(container)
+        logs = run([DOCKER, "logs", container])
+        assert status == "healthy", logs.stdout + logs.stderr
+        assert published_get(container, 8000, "/") == b"Hello from pollsite\n"
+    finally:
+        run([DOCKER, "rm", "--force", container], check=False)
+
+
+@pytest.mark.docker
+def test_the_adopted_sites_code_is_root_owned_read_only_and_only_what_was_named(
+    adopted: Any, adopted_image: Any
+) -> None:
+    script = (
+        "id -u; ls -A /app | tr '\\n' ' '; echo; "
+        "find /app -path /app/.venv -prune -o -printf '%u:%g %m %p\\n' | sort; "
+        "find /app -writable | wc -l; "
+        "touch /app/mysite/x /app/polls/views.py 2>/dev/null || echo denied; "
+        f"grep -rl {IGNORED_MARKER} /app || echo none"
+    )
+    out = docker_run(adopted_image("pollsite"), "sh", "-c", script).splitlines()
+    assert out[:2] == ["10001", ".venv manage.py mysite polls "], out
+    listing = out[2:-3]
+    # Owned by root, not writable by the app user (nor by its group or others).
+    assert {line.split()[0] for line in listing} == {"root:root"}, listing
+    assert all(int(line.split()[1][-2:], 8) & 0o22 == 0 for line in listing), listing
+    # The team's committed code, and none of what git ignores inside it (a database, an .env).
+    assert sorted(line.split()[2] for line in listing) == sorted(
+        ["/app"]
+        + [
+            f"/app/{path}"
+            for path in git(adopted("pollsite").project, "ls-files").split()
+            if path.startswith(("manage.py", "mysite/", "polls/"))
+        ]
+        + ["/app/mysite", "/app/polls"]
+    )
+    assert out[-3:] == ["0", "denied", "none"], out
+
+
+@pytest.mark.docker
+def test_a_code_change_of_the_adopted_site_keeps_the_dependency_layer(
+    adopted: Any, docker_engine: str, tmp_path: Path
+) -> None:
+    project = copy_project(adopted("pollsite").project, tmp_path / "pollsite")
+    tag = image_tag({"adopted": "pollsite", "edited": True})
+    docker_build(project, tag)
+    # A greeting no earlier run used: BuildKit's cache is content-addressed and outlives runs.
+    greeting = f"Howdy-{secrets.token_hex(4)}"
+    views = project / "polls" / "views.py"
+    views.write_text(views.read_text().replace("Hello from pollsite", greeting))
+    steps = cached_steps(docker_build(project, tag).stderr)
+    assert dependency_step(steps), "a code-only change reinstalled the dependencies"
+    assert {step: cached for step, cached in steps.items() if step.startswith("COPY ")} == {
+        "COPY --from=builder /app/.venv /app/.venv": True,
+        "COPY manage.py /app/manage.py": True,
+        "COPY mysite /app/mysite": True,
+        "COPY polls /app/polls": False,
+    }
+    # Importable whatever the working directory.
+    code = "from polls.views import GREETING; print(GREETING)"
+    assert docker_run(tag, "python", "-c", code, options=["-w", "/tmp"]) == f"{greeting}\n"
+
+
 # --- Updates keep all of it -----------------------------------------------------------------------
 
 
@@ -873,6 +1056,41 @@ def test_an_update_of_an_adopted_project_keeps_the_teams_files_quietly(
     assert "Warning" not in output and "deprecated" not in output, output
     # The lock check's one line (after Copier's echo of the command) is not printed: the lock fits.
     assert not [line for line in output.splitlines() if line.startswith("poetry.lock does not")]
+
+
+@pytest.mark.slow
+def test_an_answers_file_without_app_files_updates_quietly_then_takes_them_when_answered(
+    history: Path, tmp_path: Path
+) -> None:
+    # Adopted before the question existed: no app_files in its answers, no code in its image.
+    result = adopt(POLLSITE, tmp_path / "pollsite", str(history), "--vcs-ref", "0.1.0",
+                   "--data", "app_files=[]")  # fmt: skip
+    project = result.project
+    answers_file = project / ".copier-answers.yml"
+    lines = answers_file.read_text().splitlines(keepends=True)
+    answers_file.write_text("".join(line for line in lines if not line.startswith("app_files:")))
+    commit(project, "Adopt the template (before app_files)")
+    adopted_files = tree(project)
+    update = copier("update", "--trust", "--defaults", "--vcs-ref", "0.2.0", cwd=project)
+    after = tree(project)
+    changed = {path for path, data in adopted_files.items() if after.get(path) != data}
+    # The template's change only: nothing is proposed at update, the answer is recorded as [].
+    assert changed == {"Dockerfile", ".copier-answers.yml"}, update.stdout + update.stderr
+    assert read_answers(project)["app_files"] == []
+    assert "/app/mysite" not in after["Dockerfile"].decode()
+    commit(project, "Update the template")
+    # The README's way to name the code afterwards.
+    copier(
+        "update", "--trust", "--defaults", "--data",
+        'app_files=["manage.py", "mysite/", "polls/"]', cwd=project,
+    )  # fmt: skip
+    runtime = stages((project / "Dockerfile").read_text())["runtime"]
+    assert [i for i in runtime if i.startswith("COPY ") and "--from" not in i] == [
+        "COPY manage.py /app/manage.py", "COPY mysite /app/mysite", "COPY polls /app/polls",
+    ]  # fmt: skip
+    dockerignore = (project / ".dockerignore").read_text().splitlines()
+    assert {"!manage.py", "!mysite/", "!polls/"} <= set(dockerignore)
+    assert not [path for path in git(project, "status", "--porcelain").split() if ".rej" in path]
 
 
 @pytest.mark.slow

@@ -45,7 +45,9 @@ from helpers import (
     EditedImageFactory,
     ImageFactory,
     ProjectFactory,
+    cached_steps,
     copy_project,
+    dependency_step,
     docker_build,
     docker_run,
     pypi_simple_url,
@@ -112,31 +114,6 @@ def inspect(image: str) -> dict[str, Any]:
 def locked_main_packages(project: Path) -> set[str]:
     lock = tomllib.loads((project / "poetry.lock").read_text())
     return {p["name"] for p in lock["package"] if "main" in p.get("groups", ["main"])}
-
-
-def cached_steps(log: str) -> dict[str, bool]:
-    """BuildKit plain progress -> {step description: was it cached}."""
-    names: dict[str, str] = {}
-    cached: set[str] = set()
-    for line in log.splitlines():
-        if match := re.match(r"#(\d+) \[(?:builder|runtime)[^\]]*\] (.*)", line):
-            names[match.group(1)] = match.group(2)
-        elif match := re.match(r"#(\d+) CACHED", line):
-            cached.add(match.group(1))
-    # FROM is resolved again on every build, and BuildKit marks it CACHED only sometimes.
-    return {
-        description: step in cached
-        for step, description in names.items()
-        if not description.startswith("FROM ")
-    }
-
-
-def dependency_step(steps: dict[str, bool]) -> bool:
-    matches = [
-        cached for d, cached in steps.items() if "poetry install" in d or "poetry export" in d
-    ]
-    assert len(matches) == 1, steps
-    return matches[0]
 
 
 # exec-entrypoint ---------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ VARIANTS = sorted(
             "deps-only+private-index",
             "deps-only+service+http-server",
             "deps-only+extras",
+            "deps-only+app-files",
         ],
         choices("hash_policy"),
     )
@@ -157,6 +158,32 @@ def test_strategy_matches_hash_policy(rendered_project: ProjectFactory, variant:
         "--compile" in dependencies if policy == "poetry" else "--compile-bytecode" in dependencies
     )
     assert compile_flag is answer(given, "compile_bytecode")
+
+
+# app-code: an environment's own code (app_files), after its dependencies, without --chown.
+@pytest.mark.parametrize("variant", ["deps-only", "deps-only+app-files", "app-src"])
+def test_an_environments_code_is_copied_after_its_dependencies_owned_by_root(
+    rendered_project: ProjectFactory, variant: str
+) -> None:
+    given = answers(variant)
+    project = rendered_project(**given)
+    runtime = stages((project / "Dockerfile").read_text())["runtime"]
+    code = [path.rstrip("/") for path in given.get("app_files", [])]
+    copies = [i for i in runtime if i.startswith("COPY ")]
+    venv = copies[: 2 if is_app(given) else 1]
+    assert copies == [*venv, *(f"COPY {path} /app/{path}" for path in code)]
+    # Importable from /app only where there is code of the project's own there.
+    assert ("ENV PYTHONPATH=/app" in runtime) is bool(code)
+    # The build context lets exactly those paths in, before the exclusions that apply inside them.
+    lines = (project / ".dockerignore").read_text().splitlines()
+    allowed = [line[1:] for line in lines if line.startswith("!")]
+    assert allowed[: len(allowed) - len(code)] == (
+        ["pyproject.toml", "poetry.lock", "build-tools/", "README.md", "LICENSE", "src/"]
+        if is_app(given)
+        else ["pyproject.toml", "poetry.lock", "build-tools/"]
+    )
+    assert allowed[len(allowed) - len(code) :] == given.get("app_files", [])
+    assert lines.index("**/.env") > max(lines.index(f"!{path}") for path in allowed)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -185,3 +185,46 @@ def test_uncommitted_files_leave_out_what_adoption_adds(tmp_path: Path) -> None:
     found = existing.uncommitted_files(tmp_path, [".gitignore"], ".copier-answers.yml")
     assert found == [".gitignore", "draft.txt", "moved.txt"]
     assert existing.uncommitted_files(tmp_path / "nowhere", [], ".copier-answers.yml") == []
+
+
+@pytest.mark.parametrize(
+    ("paths", "accepted"),
+    [
+        (["manage.py", "mysite/", "polls", "src/web/", "static/site-1.0.css"], True),
+        ([], True),
+        (["../shared/"], False),
+        (["mysite/../../etc/"], False),
+        (["./manage.py"], False),
+        (["/srv/site/"], False),
+        (["polls/*.py"], False),
+        (["site[12]/"], False),
+        (["my site/"], False),
+        (["."], False),
+        ([""], False),
+        ([".venv/"], False),
+        (["mysite/__pycache__/"], False),
+        (["manage.py", 3], False),
+        # A line break would end the COPY instruction and start another.
+        (["manage.py\n"], False),
+        (["mysite\nRUN id"], False),
+        ("manage.py", False),
+    ],
+)
+def test_app_files_are_literal_relative_paths_inside_the_project(
+    paths: object, accepted: bool
+) -> None:
+    # A fresh project: the paths are checked, not looked up (the team writes the code next).
+    error = existing.app_files_error(paths, "/nonexistent", adopting=False)
+    assert (error == "") is accepted, error
+    if not accepted:
+        assert error.startswith("app_files "), error
+
+
+def test_adopted_app_files_must_exist_inside_the_project(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.poetry]\npackage-mode = false\n")
+    (tmp_path / "mysite").mkdir()
+    (tmp_path / "outside").symlink_to(tmp_path.parent)
+    assert existing.app_files_error(["mysite/"], tmp_path, adopting=True) == ""
+    for missing in (["blog/"], ["outside/"]):
+        error = existing.app_files_error(missing, tmp_path, adopting=True)
+        assert "are not files or folders inside the project" in error, error

@@ -211,9 +211,12 @@ def test_answers_file_records_every_question(copie: Any) -> None:
     assert set(ASKED) - hidden - adoption_only <= set(answers)
     assert not (hidden | adoption_only) & set(answers)
     assert answers["dependencies"] == ["pandas"]
+    # An environment's code run from source: none unless answered (an app's is in its wheel).
+    assert answers["app_files"] == []
     assert "_commit" in answers and "_src_path" in answers
     app_answers = read_answers(copy(copie, service_port=8000))
-    assert set(ASKED) - adoption_only <= set(app_answers)
+    assert set(ASKED) - adoption_only - {"app_files"} <= set(app_answers)
+    assert "app_files" not in app_answers
     assert not DERIVED & set(app_answers), "derived values must not be stored"
 
 
