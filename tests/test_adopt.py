@@ -1151,8 +1151,8 @@ def test_the_added_ci_docker_job_runs_on_the_adopted_project(
         "docker/build-push-action": build_push_action,
     }
     replay_job(project, "docker", runner, uses=uses)
-    smoke = workflow(project)["jobs"]["docker"]["steps"][-1]
-    assert "usage: svc" in runner.run_step(smoke, runner.env())
+    job = workflow(project)["jobs"]["docker"]
+    assert "usage: svc" in runner.run_step(job["steps"][-1], runner.env(job["env"]))
     labels = json.loads(
         run(
             [

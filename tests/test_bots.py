@@ -7,7 +7,9 @@ which reads the repository and looks nothing up: the test asserts what it would 
 
 The template-update job's last step runs as written against a bare repository whose pre-receive
 hook refuses what GitHub refuses (a change to .github/workflows/ pushed with the default token),
-and a `gh` that answers as GitHub does when Actions may not create pull requests.
+and a `gh` that answers as GitHub does when Actions may not create pull requests. The whole job
+is replayed too, on an update whose template adds a dependency: the pushed commit carries a lock
+that `poetry check --lock` accepts.
 """
 
 from __future__ import annotations
@@ -24,7 +26,18 @@ import pytest
 import yaml
 
 from answer_sets import answers as answer_set
-from helpers import ProjectFactory, SharedCache, run, tool_env
+from helpers import (
+    ProjectFactory,
+    SharedCache,
+    commit,
+    generate,
+    git,
+    read_answers,
+    replace_once,
+    run,
+    tool_env,
+)
+from workflow_replay import Runner, host_env, replay_job
 
 RENOVATE_VERSION = "44.121.2"
 # Renovate 44 requires Node ^24.11 (`npm view renovate engines`); this machine's Node is 20.
@@ -206,7 +219,8 @@ class UpdateRun:
         for command in (
             ["init", "--quiet", "--initial-branch=main"],
             ["add", "--all"],
-            ["commit", "--quiet", "--message", "Generated"],
+            # A project that is a repository already (generated from a history) has it committed.
+            ["commit", "--quiet", "--allow-empty", "--message", "Generated"],
             ["remote", "add", "origin", str(self.remote)],
             ["push", "--quiet", "origin", "main"],
         ):
@@ -233,6 +247,7 @@ class UpdateRun:
             "secrets.TEMPLATE_UPDATE_TOKEN != ''": "true" if secret else "false",
             "steps.update.outputs.version": "0.2.0",
             "steps.update.outputs.conflicts": "",
+            "steps.lock.outputs.locked": "",
         }
 
         def expand(text: str) -> str:
@@ -316,3 +331,121 @@ def test_template_update_fails_when_it_cannot_open_the_pull_request_and_retries(
     done = bot.run_step()
     assert done.returncode == 0, done.stdout + done.stderr
     assert "pr create" not in bot.gh_calls()
+
+
+# --- The whole template-update job, on an update that changes a dependency -------------------
+
+# What the dependency history's 0.3.0 adds to the generated pyproject.toml's dev group.
+ADDED_DEPENDENCY = 'pytest-timeout = ">=2.3"'
+
+
+@pytest.fixture(scope="session")
+def dependency_history(history: Path, shared_cache: SharedCache) -> Path:
+    """The update tests' history (0.0.1, 0.1.0, 0.2.0) and 0.3.0, a template that adds a dev
+    dependency to every generated project."""
+
+    def make(repo: Path) -> None:
+        shutil.copytree(history, repo, symlinks=True)
+        replace_once(
+            repo / "template" / "pyproject.toml.jinja",
+            'ruff = ">=0.8"\n',
+            f'ruff = ">=0.8"\n{ADDED_DEPENDENCY}\n',
+        )
+        commit(repo, "0.3.0: the template adds a dev dependency")
+        git(repo, "tag", "0.3.0")
+
+    return shared_cache.get("update-history-dependency", {"history": str(history)}, make)
+
+
+def poetry_check_lock(project: Path) -> Any:
+    return run(["poetry", "check", "--lock"], cwd=project, env=tool_env(), check=False)
+
+
+@pytest.mark.slow
+def test_template_update_job_relocks_a_dependency_change_in_the_pushed_commit(
+    dependency_history: Path, pre_commit_home: Path, tmp_path: Path
+) -> None:
+    # A project at 0.2.0 with its lock, on a repository with a remote, as on GitHub.
+    source = generate(dependency_history, tmp_path / "generated", "0.2.0", lock=True)
+    assert poetry_check_lock(source).returncode == 0
+    bot = UpdateRun(source, tmp_path / "bot")
+    runner = Runner(tmp_path / "runner", bot.project, host_env(pre_commit_home))
+    runner.paths.append(str(tmp_path / "bot" / "bin"))  # the recording `gh`
+    runner.base_env.update(
+        GH_LOG=str(bot.log),
+        GH_PR_STATES=str(bot.states),
+        ACTIONS_MAY_CREATE_PRS="false",
+        # The job's `git config --global` goes to a file of this test, not the machine's.
+        GIT_CONFIG_GLOBAL=str(tmp_path / "gitconfig"),
+    )
+    runner.contexts.update(
+        {
+            "secrets.TEMPLATE_UPDATE_TOKEN || github.token": UPDATE_TOKEN,
+            "secrets.TEMPLATE_UPDATE_TOKEN != ''": "true",
+        }
+    )
+    bot.log.write_text("")
+    replay_job(bot.project, "update", runner, path=UPDATE_WORKFLOW)
+
+    assert bot.gh_calls()[-1] == "pr create"
+    # The pushed branch, as the pull request's CI checks it out.
+    pushed = tmp_path / "pushed"
+    run(["git", "clone", "--quiet", "--branch", "template-update/0.3.0", bot.remote, pushed])
+    changed = git(pushed, "diff", "--name-only", "origin/main", "HEAD").split()
+    assert {"pyproject.toml", ".copier-answers.yml"} <= set(changed), changed
+    result = poetry_check_lock(pushed)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "poetry.lock" in changed
+    locked = {p["name"] for p in tomllib.loads((pushed / "poetry.lock").read_text())["package"]}
+    assert "pytest-timeout" in locked
+    assert read_answers(pushed)["_commit"] == "0.3.0"
+    assert runner.outputs["update"] == {"version": "0.3.0", "conflicts": "", "pyproject": "changed"}
+    assert runner.outputs["lock"] == {"locked": "true"}
+
+
+def run_lock_step(project: Path, root: Path, poetry_exit: int) -> tuple[Any, str, str]:
+    """The job's lock step, with a `poetry` that records its call and exits `poetry_exit`."""
+    steps = yaml.safe_load((project / UPDATE_WORKFLOW).read_text())["jobs"]["update"]["steps"]
+    step = next(s for s in steps if s.get("id") == "lock")
+    bin_dir = root / "bin"
+    bin_dir.mkdir()
+    calls = root / "poetry-calls"
+    calls.write_text("")
+    (bin_dir / "poetry").write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\nexit {poetry_exit}\n')
+    (bin_dir / "poetry").chmod(0o755)
+    output = root / "github-output"
+    output.write_text("")
+    result = run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=project,
+        env=tool_env(PATH=f"{bin_dir}:{tool_env()['PATH']}", GITHUB_OUTPUT=str(output)),
+        check=False,
+    )
+    return result, output.read_text(), calls.read_text()
+
+
+@pytest.mark.parametrize("variant", UPDATE_VARIANTS)
+def test_template_update_leaves_the_lock_to_the_team_when_pyproject_has_conflicts(
+    update_projects: dict[str, Path], tmp_path: Path, variant: str
+) -> None:
+    project = shutil.copytree(update_projects[variant], tmp_path / "project")
+    pyproject = project / "pyproject.toml"
+    # Copier's inline markers where the team and the template changed the same line.
+    pyproject.write_text(
+        f"<<<<<<< before updating\n{pyproject.read_text()}=======\n>>>>>>> after updating\n"
+    )
+    result, outputs, calls = run_lock_step(project, tmp_path, poetry_exit=0)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "::warning::" in result.stdout and "poetry lock" in result.stdout
+    assert outputs == "locked=conflicts\n" and calls == "", "no lock of a conflicted file"
+
+
+@pytest.mark.parametrize("variant", UPDATE_VARIANTS)
+def test_template_update_fails_red_when_poetry_cannot_lock(
+    update_projects: dict[str, Path], tmp_path: Path, variant: str
+) -> None:
+    project = shutil.copytree(update_projects[variant], tmp_path / "project")
+    result, outputs, calls = run_lock_step(project, tmp_path, poetry_exit=1)
+    assert result.returncode != 0
+    assert "::error::poetry lock failed after the template update" in result.stdout
+    assert calls == "lock --no-interaction\n" and outputs == ""

@@ -192,7 +192,9 @@ def test_workflow_is_least_privilege_and_fork_safe(
     data = workflow(project)
     # PyYAML reads the `on:` key as the boolean True (YAML 1.1).
     triggers = yaml.safe_load(text)[True]
-    assert set(triggers) == {"push", "pull_request", "workflow_dispatch"}, "no pull_request_target"
+    assert set(triggers) == {"push", "pull_request", "workflow_dispatch", "workflow_call"}, (
+        "no pull_request_target"
+    )
     assert data["permissions"] == {"contents": "read"}
     assert all("permissions" not in job for job in data["jobs"].values())
     assert "secrets." not in text, "a fork's pull request gets no secrets"
@@ -221,12 +223,20 @@ def test_docker_job_builds_with_gha_cache_and_declared_build_args(
     build_args = dict(line.split("=", 1) for line in build["with"]["build-args"].splitlines())
     assert set(build_args) == {"VERSION", "SOURCE_URL"}
     assert set(build_args) <= dockerfile_args(project), "the Dockerfile must declare each build arg"
-    assert build["with"]["cache-from"] == "type=gha"
-    assert build["with"]["cache-to"].startswith("type=gha")
+    # One cache scope per platform: the two matrix jobs would overwrite each other's.
+    scope = "scope=image-${{ matrix.arch }}"
+    assert build["with"]["cache-from"] == f"type=gha,{scope}"
+    assert build["with"]["cache-to"] == f"type=gha,mode=max,{scope}"
     assert build["with"]["load"] is True and "push" not in build["with"]
+    assert build["with"]["platforms"] == "${{ env.PLATFORM }}"
+    job = workflow(project)["jobs"]["docker"]
+    assert job["strategy"]["matrix"]["arch"] == ["amd64", "arm64"]
+    assert job["env"]["PLATFORM"] == "linux/${{ matrix.arch }}"
+    # The smoke test runs the image of the job's platform (arm64 under the emulator).
     smoke = steps[-1]["run"]
-    assert smoke.startswith(f"docker run --rm {build['with']['tags']} ") or smoke.startswith(
-        f"docker run --rm -i {build['with']['tags']} "
+    tag = build["with"]["tags"]
+    assert smoke.startswith(f'docker run --rm --platform "$PLATFORM" {tag} ') or smoke.startswith(
+        f'docker run --rm --platform "$PLATFORM" -i {tag} '
     )
 
 
@@ -399,8 +409,8 @@ def test_docker_job_runs_here(
                 "docker/build-push-action": build_push_action,
             },
         )
-        smoke = workflow(project)["jobs"]["docker"]["steps"][-1]
-        assert smoke_output in runner.run_step(smoke, runner.env())
+        job = workflow(project)["jobs"]["docker"]
+        assert smoke_output in runner.run_step(job["steps"][-1], runner.env(job["env"]))
         labels = run(
             [docker_engine, "image", "inspect", "--format", "{{ json .Config.Labels }}", image]
         ).stdout

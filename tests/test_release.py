@@ -9,6 +9,7 @@ RELEASE_ACTION_REASONS. The arm64 image is built and run under emulation in the 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import shutil
 import stat
@@ -27,7 +28,6 @@ from helpers import (
     ProjectFactory,
     SharedCache,
     docker_build,
-    image_tag,
     missing_for_docker_tier,
     read_answers,
     render,
@@ -38,7 +38,10 @@ from workflow_replay import (
     ACTION_REASONS,
     Runner,
     action_name,
+    build_push_action,
     checkout,
+    github_expression,
+    hadolint_action,
     host_env,
     replay_job,
     workflow,
@@ -46,6 +49,7 @@ from workflow_replay import (
 
 WORKFLOWS = Path(".github/workflows")
 RELEASE = WORKFLOWS / "release.yml"
+CI = WORKFLOWS / "ci.yml"
 AUDIT = WORKFLOWS / "audit.yml"
 
 # Named answer sets (tests/answer_sets.py): every workflow, with and without the PyPI job, a flat
@@ -61,8 +65,6 @@ DEFAULT = VARIANTS[0]
 # Where each action of the release and audit workflows does its work on this machine.
 RELEASE_ACTION_REASONS = {
     **ACTION_REASONS,
-    "docker/setup-qemu-action": "binfmt_misc already runs arm64 binaries here "
-    "(../shared/tools/docker-sandbox arm64v8/...); test_arm64_image_runs_under_emulation",
     "docker/login-action": "dry run: no registry is reachable from this machine",
     "docker/metadata-action": "metadata_tags(): the three tag rules the workflow uses",
     "actions/attest-build-provenance": "dry run: signing needs GitHub's OIDC token",
@@ -138,6 +140,8 @@ def test_every_action_is_pinned_by_commit_sha_with_its_version(
     for path in workflow_files(rendered[variant]):
         for line in path.read_text().splitlines():
             if re.match(r"^\s*(- )?uses:", line):
+                if re.match(r"\s*uses: \./\.github/workflows/[\w.-]+\.yml\b", line):
+                    continue  # this repository's own workflow, at the run's commit
                 match = PINNED_USES.match(line)
                 assert match, f"{path.name}: not pinned by SHA with a # vX.Y.Z comment: {line}"
                 pins.setdefault(match.group(1), set()).add((match.group(2), match.group(3)))
@@ -158,7 +162,7 @@ def test_only_publishing_jobs_can_write_and_only_what_they_need(
             writes = {scope for scope, level in permissions.items() if level == "write"}
             assert writes == WRITE_PERMISSIONS.get((path.name, name), set()), f"{path.name}:{name}"
             assert set(permissions.values()) <= {"read", "write"}
-            for step in job["steps"]:
+            for step in job.get("steps", []):
                 if action_name(step.get("uses", "")) == "actions/checkout":
                     assert step["with"]["persist-credentials"] is False, f"{path.name}:{name}"
 
@@ -305,7 +309,8 @@ def test_release_jobs_run_here(
 
     def build_push(runner: Runner, step: Mapping[str, Any], env: dict[str, str]) -> None:
         # One platform into the local store (engine 20.10 has no multi-platform builder; arm64
-        # is built in test_arm64_image_runs_under_emulation); pushing is the dry-run part.
+        # is built by ci.yml's arm64 leg, test_arm64_image_runs_under_emulation); pushing is the
+        # dry-run part.
         options = step["with"]
         tags = runner.expand(options["tags"]).splitlines()
         build_args = runner.expand(options["build-args"]).splitlines()
@@ -417,25 +422,6 @@ def test_pypi_jobs_build_the_dists_they_would_publish(
 # --- Publishing order, attestation where GitHub offers it, no shared cache, latest -------------
 
 
-def github_expression(expression: str, contexts: Mapping[str, str]) -> bool:
-    """A job or step `if:` of comparisons joined by || and && (GitHub's precedence: && first).
-
-    A context this test does not give is null, which equals no string, as on GitHub.
-    """
-
-    def comparison(text: str) -> bool:
-        match = re.fullmatch(r"\s*([\w.-]+)\s*(==|!=)\s*'([^']*)'\s*", text)
-        assert match, f"not a comparison this helper reads: {text}"
-        name, operator, literal = match.groups()
-        equal = contexts.get(name) == literal
-        return equal if operator == "==" else not equal
-
-    return any(
-        all(comparison(part) for part in alternative.split("&&"))
-        for alternative in expression.split("||")
-    )
-
-
 def jobs_needed(jobs: Mapping[str, Any], name: str) -> set[str]:
     """Every job `name` waits for, directly or through another."""
     needs = jobs[name].get("needs", [])
@@ -447,7 +433,7 @@ def job_using(jobs: Mapping[str, Any], action: str) -> str:
     (name,) = [
         name
         for name, job in jobs.items()
-        if any(action_name(step.get("uses", "")) == action for step in job["steps"])
+        if any(action_name(step.get("uses", "")) == action for step in job.get("steps", []))
     ]
     return name
 
@@ -490,7 +476,8 @@ def test_pypi_upload_waits_for_the_image_and_its_attestation(
         name
         for name, job in jobs.items()
         if any(
-            action_name(s.get("uses", "")) == "pypa/gh-action-pypi-publish" for s in job["steps"]
+            action_name(s.get("uses", "")) == "pypa/gh-action-pypi-publish"
+            for s in job.get("steps", [])
         )
     ]
     assert uploads == (["pypi"] if read_answers(rendered[variant]).get("publish_to_pypi") else [])
@@ -504,17 +491,125 @@ def test_pypi_upload_waits_for_the_image_and_its_attestation(
         } <= jobs_needed(jobs, name)
 
 
+def job_closure(project: Path, path: Path, name: str) -> dict[str, dict[str, Any]]:
+    """Every job that must succeed before `name` of workflow `path` starts: its `needs`, and
+    those of theirs, with every job of a reusable workflow a needed job calls (`uses:`).
+
+    Keys are `workflow:job`; a called workflow's jobs are read from the project's files.
+    """
+    jobs = workflow(project, path)["jobs"]
+    found: dict[str, dict[str, Any]] = {}
+    for needed in jobs_needed(jobs, name):
+        job = jobs[needed]
+        found[f"{path.name}:{needed}"] = job
+        called = job.get("uses", "")
+        if called:
+            # A workflow of this repository, read at the run's commit.
+            assert called.startswith("./.github/workflows/"), called
+            called_path = Path(called.removeprefix("./"))
+            for called_name, called_job in workflow(project, called_path)["jobs"].items():
+                found[f"{called_path.name}:{called_name}"] = called_job
+                found.update(job_closure(project, called_path, called_name))
+    return found
+
+
+def matrix_values(job: Mapping[str, Any], text: str) -> list[str]:
+    """`text` with `${{ matrix.KEY }}` (and a job-level `${{ env.NAME }}`) substituted, once
+    per value of the job's matrix (list-valued keys only, as the generated workflows use)."""
+    matrix = job.get("strategy", {}).get("matrix", {})
+    keys = [key for key, values in matrix.items() if isinstance(values, list)]
+    combinations = [
+        dict(zip(keys, values, strict=True))
+        for values in itertools.product(*(matrix[key] for key in keys))
+    ]
+
+    def expand(value: str, combination: Mapping[str, Any]) -> str:
+        def lookup(match: re.Match[str]) -> str:
+            scope, _, key = match.group(1).partition(".")
+            if scope == "matrix":
+                return str(combination[key])
+            assert scope == "env", match.group(0)
+            return expand(str(job["env"][key]), combination)
+
+        return re.sub(r"\$\{\{\s*((?:matrix|env)\.[\w-]+)\s*\}\}", lookup, value)
+
+    return [expand(text, combination) for combination in combinations]
+
+
+def publishing_jobs(jobs: Mapping[str, Any]) -> set[str]:
+    """Jobs that publish: push an image, upload to PyPI, or create the GitHub release."""
+    found = set()
+    for name, job in jobs.items():
+        for step in job.get("steps", []):
+            uses = action_name(step.get("uses", ""))
+            if uses == "docker/build-push-action" and step["with"].get("push") is True:
+                found.add(name)
+            if uses == "pypa/gh-action-pypi-publish" or "gh release create" in step.get("run", ""):
+                found.add(name)
+    return found
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_nothing_is_published_before_the_tests_pass_and_arm64_is_built(
+    rendered: dict[str, Path], variant: str
+) -> None:
+    project = rendered[variant]
+    jobs = workflow(project, RELEASE)["jobs"]
+    publishing = publishing_jobs(jobs)
+    expected = {"image", "release"} | ({"pypi"} if "pypi" in jobs else set())
+    assert publishing == expected
+    for name in publishing:
+        before = job_closure(project, RELEASE, name)
+        tests = [
+            key
+            for key, job in before.items()
+            if any("poetry run pytest" in step.get("run", "") for step in job.get("steps", []))
+        ]
+        assert tests, f"{name} publishes without waiting for the tests"
+        platforms = {
+            platform
+            for job in before.values()
+            for step in job.get("steps", [])
+            if action_name(step.get("uses", "")) == "docker/build-push-action"
+            for value in matrix_values(job, str(step["with"].get("platforms", "linux/amd64")))
+            for platform in value.split(",")
+        }
+        assert {"linux/amd64", "linux/arm64"} <= platforms, (
+            f"{name} publishes before an image was built for both platforms: {platforms}"
+        )
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_ci_called_by_the_release_has_a_concurrency_group_of_its_own(
+    rendered: dict[str, Path], variant: str
+) -> None:
+    # In a called workflow github.workflow is the caller's name, and group names are compared
+    # without case: ci.yml's group built from it would be release.yml's own, a deadlock.
+    project = rendered[variant]
+    callers = [job for job in workflow(project, RELEASE)["jobs"].values() if job.get("uses", "")]
+    assert [job["uses"] for job in callers] == ["./.github/workflows/ci.yml"]
+    assert "workflow_call" in triggers(project, CI)
+    assert "tags" not in triggers(project, CI)["push"], "the release runs CI on its tag"
+    group = workflow(project, CI)["concurrency"]["group"]
+    assert "github.workflow" not in group
+    release_group = workflow(project, RELEASE)["concurrency"]["group"]
+    assert group.split("$")[0].lower() != release_group.split("$")[0].lower()
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_release_build_shares_no_cache_with_other_jobs(
     rendered: dict[str, Path], variant: str
 ) -> None:
     jobs = workflow(rendered[variant], RELEASE)["jobs"]
     for job in jobs.values():
-        for step in job["steps"]:
+        for step in job.get("steps", []):
             if action_name(step.get("uses", "")) == "docker/build-push-action":
                 options = step["with"]
                 assert "cache-from" not in options and "cache-to" not in options, options
                 assert options["no-cache"] is True
+            if action_name(step.get("uses", "")) == "docker/setup-qemu-action":
+                # setup-qemu-action restores its binfmt image from the Actions cache by default.
+                assert step["with"]["cache-image"] is False
     assert "type=gha" not in (rendered[variant] / RELEASE).read_text()
 
 
@@ -523,14 +618,14 @@ def test_arm64_emulators_come_from_an_image_pinned_by_digest(
     rendered: dict[str, Path], variant: str
 ) -> None:
     # docker/setup-qemu-action runs its `image` privileged, by default tonistiigi/binfmt:latest.
-    jobs = workflow(rendered[variant], RELEASE)["jobs"]
     qemu = [
         step
-        for job in jobs.values()
-        for step in job["steps"]
+        for path in (RELEASE, CI)
+        for job in workflow(rendered[variant], path)["jobs"].values()
+        for step in job.get("steps", [])
         if action_name(step.get("uses", "")) == "docker/setup-qemu-action"
     ]
-    assert qemu, "arm64 is built under emulation: the workflow sets it up"
+    assert len(qemu) == 2, "arm64 is built under emulation in CI and the release: both set it up"
     for step in qemu:
         image = step["with"].get("image", "")
         assert re.fullmatch(
@@ -779,25 +874,51 @@ ARM64_BASE = "arm64v8/python:3.13-slim-trixie"
 @pytest.mark.docker
 @pytest.mark.slow
 @pytest.mark.arm64
-def test_arm64_image_runs_under_emulation(docker_engine: str, locked_project: Any) -> None:
+def test_arm64_image_runs_under_emulation(
+    docker_engine: str, locked_project: Any, pre_commit_home: Path, tmp_path: Path
+) -> None:
+    """ci.yml's docker job, its arm64 leg: replayed here under emulation, as on a runner."""
     present = run([docker_engine, "image", "inspect", ARM64_BASE], check=False).returncode == 0
     if not present:
         missing_for_docker_tier(
             f"no {ARM64_BASE} stand-in: run ../shared/tools/docker-sandbox {ARM64_BASE}"
         )
     source = locked_project(project_name="Arm Probe")
-    tag = image_tag({"project_name": "Arm Probe", "platform": "linux/arm64"})
+    project = checkout(source, tmp_path / "project")
+    runner = Runner(tmp_path, project, host_env(pre_commit_home))
+    runner.contexts["matrix.arch"] = "arm64"
+    client = tmp_path / "docker-client"
+    client.mkdir()
+    (client / "docker").symlink_to(docker_engine)
+    runner.paths.append(str(client))
+    tag = read_answers(project)["project_slug"] + ":ci"
+
+    def build_arm64(runner: Runner, step: Mapping[str, Any], env: dict[str, str]) -> None:
+        # The stand-in base images are one platform each (Docker Hub's are multi-platform):
+        # name the arm64 one, as MACHINE_ADAPTATIONS names uv's stand-in.
+        options = dict(step["with"])
+        options["build-args"] = f"{options['build-args'].rstrip()}\nPYTHON_IMAGE={ARM64_BASE}"
+        build_push_action(runner, {**step, "with": options}, env)
+
     try:
-        docker_build(
-            source, tag, "--platform", "linux/arm64", "--build-arg", f"PYTHON_IMAGE={ARM64_BASE}"
+        done = replay_job(
+            project,
+            "docker",
+            runner,
+            uses={
+                "hadolint/hadolint-action": hadolint_action,
+                "docker/build-push-action": build_arm64,
+            },
         )
+        assert "uses docker/setup-qemu-action" in done, "the arm64 leg sets up the emulator"
         architecture = run(
             [DOCKER, "image", "inspect", "--format", "{{.Architecture}}", tag]
         ).stdout.strip()
         assert architecture == "arm64"
+        job = workflow(project)["jobs"]["docker"]
+        smoke = runner.run_step(job["steps"][-1], runner.env(job["env"]))
+        assert "arm-probe 0.1.0\n" in smoke
         options = ["--platform", "linux/arm64"]
-        version = run([DOCKER, "run", "--rm", *options, tag, "--version"]).stdout
-        assert version == "arm-probe 0.1.0\n"
         machine = run([DOCKER, "run", "--rm", *options, "--entrypoint", "uname", tag, "-m"]).stdout
         assert machine == "aarch64\n"
     finally:

@@ -443,6 +443,8 @@ def test_update_workflow_script_updates_an_outdated_project_once(
     assert dict(line.split("=", 1) for line in outputs.read_text().splitlines()) == {
         "version": "0.2.0",
         "conflicts": "",
+        # 0.2.0 changes [tool.mypy]: the job's next steps relock.
+        "pyproject": "changed",
     }
     assert read_answers(project)["_commit"] == "0.2.0"
 

@@ -22,8 +22,11 @@ from helpers import BUILD_LOCK, TEMPLATE, copy_project, docker_build, run, tool_
 
 WORKFLOW = Path(".github/workflows/ci.yml")
 
-# `${{ matrix.python-version }}` in a replayed job: the default Python, which this machine has.
+# `${{ matrix.python-version }}` in a replayed job: the default Python, which this machine has;
+# `${{ matrix.arch }}` (the docker job's platform): this machine's own, amd64 (the arm64 image is
+# built and run under emulation in tests/test_release.py's docker tier).
 MATRIX_PYTHON = DEFAULT_PYTHON
+MATRIX_ARCH = "amd64"
 
 # Where each `uses:` action's work is done on this machine, or why it needs no equivalent here.
 ACTION_REASONS = {
@@ -31,6 +34,8 @@ ACTION_REASONS = {
     "actions/setup-python": "a venv of that CPython (found as Poetry finds one) first on PATH",
     "hadolint/hadolint-action": "the template's hadolint binary lints the same Dockerfile",
     "docker/setup-buildx-action": "the local engine builds with BuildKit (DOCKER_BUILDKIT=1)",
+    "docker/setup-qemu-action": "binfmt_misc already runs arm64 binaries here "
+    "(../shared/tools/docker-sandbox arm64v8/...); test_arm64_image_runs_under_emulation",
     "docker/build-push-action": "`docker build` with the step's context, tags and build-args; "
     "the gha cache exists only on GitHub",
 }
@@ -84,6 +89,7 @@ class Runner:
         self.base_env = dict(env)
         self.contexts = {
             "matrix.python-version": MATRIX_PYTHON,
+            "matrix.arch": MATRIX_ARCH,
             "github.server_url": "https://example.test",
             "github.repository": "example/project",
         }
@@ -134,6 +140,13 @@ class Runner:
             )
         return result.stdout + result.stderr
 
+    def condition(self, expression: str) -> bool:
+        """A step's `if:`, from the known contexts and the step outputs so far."""
+        values = dict(self.contexts)
+        for step, outputs in self.outputs.items():
+            values.update({f"steps.{step}.outputs.{k}": v for k, v in outputs.items()})
+        return github_expression(expression, values)
+
     def setup_python(self, version: str) -> None:
         """actions/setup-python: that CPython first on PATH, with pip and nothing else."""
         found = findpython.find(version)
@@ -141,6 +154,25 @@ class Runner:
         venv = self.temp / f"python-{version}"
         run([found.executable, "-m", "venv", venv], env=self.base_env)
         self.paths.append(str(venv / "bin"))
+
+
+def github_expression(expression: str, contexts: Mapping[str, str]) -> bool:
+    """A job or step `if:` of comparisons joined by || and && (GitHub's precedence: && first).
+
+    A context this test does not give is null, which equals no string, as on GitHub.
+    """
+
+    def comparison(text: str) -> bool:
+        match = re.fullmatch(r"\s*([\w.-]+)\s*(==|!=)\s*'([^']*)'\s*", text)
+        assert match, f"not a comparison this helper reads: {text}"
+        name, operator, literal = match.groups()
+        equal = contexts.get(name) == literal
+        return equal if operator == "==" else not equal
+
+    return any(
+        all(comparison(part) for part in alternative.split("&&"))
+        for alternative in expression.split("||")
+    )
 
 
 UsesHandler = Callable[[Runner, Mapping[str, Any], dict[str, str]], None]
@@ -162,7 +194,11 @@ def replay_job(
     data = workflow(project, path)
     job = data["jobs"][job_name]
     done: list[str] = []
+    for layer in (data.get("env", {}), job.get("env", {})):
+        runner.contexts.update({f"env.{k}": runner.expand(str(v)) for k, v in layer.items()})
     for step in job["steps"]:
+        if "if" in step and not runner.condition(step["if"]):
+            continue
         env = runner.env(data.get("env", {}), job.get("env", {}), step.get("env", {}))
         if "uses" in step:
             name = action_name(step["uses"])
@@ -209,11 +245,13 @@ def build_push_action(runner: Runner, step: Mapping[str, Any], env: dict[str, st
     options = step["with"]
     assert options["load"] is True
     build_args = runner.expand(options["build-args"]).splitlines()
+    platform = ["--platform", runner.expand(options["platforms"])] if "platforms" in options else []
     # docker_build adds PYPI_MIRROR_URL, UV_IMAGE and UV_CONCURRENT_DOWNLOADS (MACHINE_ADAPTATIONS)
     # and serialises builds on 20.10.
     docker_build(
         runner.workspace / options["context"],
         options["tags"],
+        *platform,
         *(part for arg in build_args for part in ("--build-arg", arg)),
     )
 
