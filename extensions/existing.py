@@ -58,8 +58,6 @@ _DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
 _OBJECT_REFERENCE = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
 # A path or glob that .dockerignore reads literally or as globs: no spaces, escapes or `..`.
 _PATH_GLOB = r"(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.\-/*?\[\]]+$"
-# A .gitignore pattern the template mirrors (a leading / anchors it at the root).
-_IGNORE_PATTERN = re.compile(rf"^{_PATH_GLOB}")
 # A build-context path: relative.
 _CONTEXT_PATH = re.compile(rf"^(?!/){_PATH_GLOB}")
 # A file a bind mount names: relative, literal (no glob), no `..`.
@@ -620,33 +618,6 @@ def cli_name_hint(context: Any) -> str:
     return f"(declared: {', '.join(scripts)})" if scripts else "(e.g. my-tool)"
 
 
-def gitignore_patterns(project: Any) -> list[str]:
-    """The exclusion patterns of the project's own .gitignore (negations and comments left out:
-    mirrored into .dockerignore they would only widen the build context)."""
-    try:
-        lines = Path(str(project), ".gitignore").read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return []
-    patterns = [line.strip() for line in lines]
-    return list(
-        dict.fromkeys(
-            pattern
-            for pattern in patterns
-            if pattern and not pattern.startswith(("#", "!")) and _IGNORE_PATTERN.match(pattern)
-        )
-    )
-
-
-def dockerignore_pattern(pattern: str) -> str:
-    """A .gitignore pattern as .dockerignore reads it: .gitignore matches a pattern without an
-    inner slash at any depth, .dockerignore only from the root, hence `**/`; one with a slash is
-    anchored at the root in both. A trailing slash (directories only) has no .dockerignore form."""
-    body = pattern.rstrip("/")
-    if "/" in body:
-        return body.lstrip("/")
-    return f"**/{body}"
-
-
 def absent_files(project: Any, answers_file: Any, paths: Iterable[str]) -> list[str]:
     """Those of `paths` a generated project does not have: its team deleted them.
 
@@ -777,15 +748,6 @@ def existing_files_error(paths: Any) -> str:
     )  # fmt: skip
 
 
-def ignored_patterns_error(patterns: Any) -> str:
-    return _path_list_error(
-        patterns, "ignored_patterns", '["*.sqlite3"]',
-        lambda item: bool(_IGNORE_PATTERN.match(item)),
-        ".gitignore exclusions of letters, digits, _ . - / and the globs * ? [ ], without `..`, "
-        "spaces or a leading !",
-    )  # fmt: skip
-
-
 def build_context_error(paths: Any) -> str:
     return _path_list_error(
         paths, "build_context", '["README.rst", "LICENSE", "src/"]',
@@ -858,13 +820,11 @@ GLOBALS = {
     "poetry_load_files": poetry_load_files,
     "proposed_app_files": proposed_app_files,
     "kept_files": kept_files,
-    "gitignore_patterns": gitignore_patterns,
     "uncommitted_files": uncommitted_files,
     "team_workflows": team_workflows,
     "existing_test_command": existing_test_command,
     "existing_build_backend": existing_build_backend,
     "cli_name_hint": cli_name_hint,
-    "ignored_patterns_error": ignored_patterns_error,
     "absent_files": absent_files,
     "existing_project_error": existing_project_error,
     "build_context_error": build_context_error,
@@ -879,4 +839,3 @@ class ExistingProject(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.globals.update(GLOBALS)
-        environment.filters["dockerignore_pattern"] = dockerignore_pattern

@@ -23,6 +23,9 @@ Fixture projects in tests/fixtures/adopt/, modelled on real ones (not the templa
   the package (`tinyid/tests.py`): no pytest anywhere;
 - `pollsite`: a Django site run from source in `package-mode = false` (Django's tutorial shape:
   `manage.py`, the project folder `mysite/`, the app `polls/`), served by gunicorn.
+- `keeper`: a service repository grown over years: a `secrets` vault-client module and a CA `.pem`
+  committed, a negated `keep.sqlite3`, a package folder's own `.gitignore`, a whitelist-style
+  templates folder, GitHub's Python `.gitignore` patterns; the tests add `.git/info/exclude`.
 
 Each fixture's README.md opens with front matter (docs/corpus_table.py): its shape, the real
 project it imitates, the --data a user passes and what its image prints.
@@ -42,6 +45,7 @@ import shutil
 import tempfile
 import time
 import urllib.request
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +56,7 @@ import pytest
 from dockerfile_syntax import instructions, stages
 from docs import corpus_table
 from extensions.existing import TEMPLATE_FILES, poetry_load_files, proposed_app_files
+from extensions.ignores import split
 from helpers import (
     DOCKER,
     PROJECT_NAME,
@@ -75,9 +80,11 @@ from workflow_replay import (
     Runner,
     build_push_action,
     checkout,
+    docker_client,
     git_changes,
     hadolint_action,
     host_env,
+    image_files_check,
     replay_job,
     workflow,
 )
@@ -117,14 +124,6 @@ GREETER = Fixture(
         "build_context": ["README.rst", "LICENSE.txt", "src/"],
         # README.md describes the fixture (its readme is README.rst): kept like any team file.
         "existing_files": ["pyproject.toml", "README.md", ".gitignore", ".github/workflows/ci.yml"],
-        # Its .gitignore's exclusions (not the `!keep.sqlite3` negation, not the comment).
-        "ignored_patterns": [
-            ".venv/",
-            "__pycache__/",
-            "dist/",
-            "*.sqlite3",
-            "/src/greeter/local_settings.py",
-        ],
         "use_pre_commit": False,
     },
 )
@@ -246,15 +245,36 @@ TINYID = Fixture(
         "test_command": "python -m unittest discover -s tinyid -t .",
     },
 )
+KEEPER = Fixture(
+    "keeper",
+    detected={"package_name": "keeper", "layout": "src", "cli_target": "keeper.cli:main"},
+)
 FIXTURE_LIST = [
     GREETER, SERVICE, DBTOOL, NOTARY, TALLY, LEDGER, INKWELL, TABULATOR, STAMPER, TINYID,
-    POLLSITE,
+    POLLSITE, KEEPER,
 ]  # fmt: skip
-# Files the fixture's .gitignore ignores, planted inside the package before its image is built.
+# Files git ignores (or, id_rsa, only the secret list), planted in the package before a build.
 IGNORED_FILES = {
     "greeter": ["src/greeter/data.sqlite3", "src/greeter/local_settings.py"],
     "pollsite": ["mysite/db.sqlite3", "polls/.env"],
+    "keeper": [
+        "src/keeper/cli.py~",  # *~
+        "src/keeper/.#cli.py",  # .#*
+        "src/keeper/cli.py,cover",  # *.py,cover
+        "src/keeper/#cli.py#",  # \#*#
+        "src/keeper/local settings.py",
+        "src/keeper/données/notes.txt",
+        "src/keeper/data/cache.sqlite3",  # *.sqlite3 (keep.sqlite3 is negated and committed)
+        "src/keeper/local_settings.py",  # the package's own .gitignore
+        "src/keeper/data/app.db",
+        "src/keeper/templates/draft.html",  # the whitelist keeps *.txt only
+        "src/keeper/scratch/try.py",  # .git/info/exclude
+        "src/keeper/.env",
+        "src/keeper/id_rsa",
+    ],
 }
+# .git/info/exclude as a developer writes it (git never commits it).
+INFO_EXCLUDE = {"keeper": "scratch/\n"}
 IGNORED_MARKER = "ignored-by-git-7f3a"
 BY_NAME = {fixture.name: fixture for fixture in FIXTURE_LIST}
 
@@ -276,6 +296,9 @@ def existing_repository(fixture: Fixture, dest: Path) -> Path:
     # A release tag, where the version is computed from tags (stamper).
     if "tag" in fixture.matter:
         git(dest, "tag", fixture.matter["tag"])
+    if fixture.name in INFO_EXCLUDE:
+        with (dest / ".git/info/exclude").open("a") as exclude:
+            exclude.write(INFO_EXCLUDE[fixture.name])
     return dest
 
 
@@ -349,11 +372,8 @@ def test_adoption_reads_its_answers_from_the_existing_pyproject(adopted: Any, na
 
 def test_the_dockerignore_allows_what_the_wheel_reads(adopted: Any) -> None:
     # README.rst is the declared readme: without it, "Readme path ... does not exist".
-    allowed = [
-        line[1:]
-        for line in (adopted("greeter").project / ".dockerignore").read_text().splitlines()
-        if line.startswith("!")
-    ]
+    text = (adopted("greeter").project / ".dockerignore").read_text()
+    allowed = [line[1:] for line in split(text)[0].splitlines() if line.startswith("!")]
     assert allowed == [
         "pyproject.toml",
         "poetry.lock",
@@ -386,16 +406,21 @@ def test_the_dependency_step_mounts_what_poetry_loads_and_nothing_more(
     assert set(loaded) <= set(allowed)
 
 
-def test_the_dockerignore_mirrors_the_teams_gitignore(adopted: Any) -> None:
-    lines = (adopted("greeter").project / ".dockerignore").read_text().splitlines()
-    mirrored = lines[lines.index(next(line for line in lines if "own .gitignore" in line)) + 2 :]
-    # Unanchored patterns match at any depth in .gitignore, so they get `**/` here.
-    assert mirrored == [
+def test_the_dockerignore_holds_the_teams_gitignore_anchored_with_its_negation(
+    adopted: Any,
+) -> None:
+    block = split((adopted("greeter").project / ".dockerignore").read_text())[1]
+    translated = block.partition("# Never")[0].splitlines()
+    # Unanchored patterns match at any depth in .gitignore, so they get `**/` here; the negation
+    # stays in its place (last match wins in both).
+    assert translated == [
+        "# .gitignore",
         "**/.venv",
         "**/__pycache__",
         "**/dist",
         "**/*.sqlite3",
         "src/greeter/local_settings.py",
+        "!**/keep.sqlite3",
     ]
 
 
@@ -790,6 +815,7 @@ def adopted_image(shared_cache: SharedCache, adopted: Any, docker_engine: str) -
             project = copy_project(adopted(name).project, path / "project")
             # The team's ignored files lie in the working tree, as they do on a developer's disk.
             for ignored in IGNORED_FILES.get(name, ()):
+                (project / ignored).parent.mkdir(parents=True, exist_ok=True)
                 (project / ignored).write_text(f"{IGNORED_MARKER} {ignored}\n")
             args = []
             if read_answers(project).get("build_backend") == "poetry-dynamic-versioning":
@@ -818,6 +844,61 @@ def test_the_adopted_cli_runs_its_own_entry_point(adopted_image: Any) -> None:
     # Files git ignores inside the package stayed out of the build context, so out of the wheel.
     search = f"grep -rl {IGNORED_MARKER} /app || echo none"
     assert docker_run(tag, "-c", search, options=["--entrypoint", "sh"]) == "none\n"
+
+
+def wheel_files(project: Path, package: str, dest: Path) -> list[str]:
+    """The files under `package/` of the wheel `poetry build` makes in a clean clone."""
+    run(["git", "clone", "--quiet", project, dest])
+    run(["poetry", "build", "--format", "wheel", "--no-interaction"], cwd=dest)
+    (wheel,) = (dest / "dist").glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    return sorted(name for name in names if name.startswith(f"{package}/"))
+
+
+@pytest.mark.docker
+def test_the_image_holds_exactly_the_wheel_of_a_clean_clone(
+    adopted: Any, adopted_image: Any, tmp_path: Path
+) -> None:
+    # Every ignore source git reads, its negations and its escapes, and committed files with
+    # secret-like names (a vault client module, a CA bundle, .env.example).
+    tag = adopted_image("keeper")
+    listing = "cd /app/.venv/lib/python3*/site-packages && find keeper -type f ! -name '*.pyc'"
+    image = sorted(docker_run(tag, "-c", listing, options=["--entrypoint", "sh"]).splitlines())
+    expected = wheel_files(adopted("keeper").project, "keeper", tmp_path / "clone")
+    assert image == expected
+    assert {"keeper/secrets/__init__.py", "keeper/data/internal-ca.pem"} <= set(image)
+    out = docker_run(tag, "db")
+    assert out == "Credential db at vault://kv/keeper/db -----BEGIN CERTIFICATE----- 20\n"
+
+
+def test_committed_secret_like_files_are_named_at_adoption(adopted: Any) -> None:
+    output = adopted("keeper").output
+    for path in ("src/keeper/secrets/__init__.py", "src/keeper/data/internal-ca.pem"):
+        assert f"Committed file {path} matches an ignore or secret-like pattern" in output
+
+
+@pytest.mark.docker
+def test_ci_image_files_check_passes_on_every_adopted_app(
+    adopted: Any, docker_engine: str, pre_commit_home: Path, tmp_path: Path
+) -> None:
+    # Fixtures that keep their own CI get no ci.yml: the step is the same for all (keeper's).
+    runner = Runner(tmp_path, tmp_path, host_env(pre_commit_home))
+    docker_client(runner, docker_engine)
+    steps_from = adopted("keeper").project
+    checked = []
+    for name in BY_NAME:
+        project = checkout(adopted(name).project, tmp_path / name)
+        answers = read_answers(project)
+        if answers["project_type"] != "app" or "Dockerfile" in answers["existing_files"]:
+            continue
+        # The team's ignored files lie in the tree, as on a developer's disk.
+        for ignored in IGNORED_FILES.get(name, ()):
+            (project / ignored).parent.mkdir(parents=True, exist_ok=True)
+            (project / ignored).write_text(f"{IGNORED_MARKER} {ignored}\n")
+        output = image_files_check(runner, project, steps_from)
+        assert "files of the committed tree's wheel" in output, name
+        checked.append(name)
+    assert len(checked) >= 8, checked
 
 
 @pytest.mark.docker

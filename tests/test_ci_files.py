@@ -29,9 +29,11 @@ from workflow_replay import (
     action_name,
     build_push_action,
     checkout,
+    docker_client,
     git_changes,
     hadolint_action,
     host_env,
+    image_files_check,
     replay_job,
     workflow,
 )
@@ -443,3 +445,31 @@ def test_docker_job_runs_here(
         )
     finally:
         run([docker_engine, "image", "rm", "--force", image], check=False)
+
+
+@pytest.mark.docker
+def test_the_image_files_check_passes_then_names_an_ignored_file_and_a_dropped_module(
+    docker_engine: str, rendered_project: ProjectFactory, pre_commit_home: Path, tmp_path: Path
+) -> None:
+    project = checkout(rendered_project(), tmp_path / "project")
+    runner = Runner(tmp_path, project, host_env(pre_commit_home))
+    docker_client(runner, docker_engine)
+    package = read_answers(project)["package_name"]
+    assert "The image gets the 4 files of the committed tree's wheel." in image_files_check(
+        runner, project
+    )
+    # After the last update the team adds a folder's own .gitignore (a local database beside it)
+    # and a committed module under a secret-like name: both differ until `copier update`.
+    folder = project / "src" / package
+    (folder / ".gitignore").write_text("*.db\n")
+    (folder / "secrets").mkdir()
+    (folder / "secrets" / "__init__.py").write_text("VAULT = 'vault://kv'\n")
+    run(["git", "add", "--all"], cwd=project)
+    (folder / "local.db").write_text("rows\n")
+    with pytest.raises(AssertionError) as failed:
+        image_files_check(runner, project)
+    output = str(failed.value)
+    extra, missing = f"+ {package}/local.db", f"- {package}/secrets/__init__.py"
+    assert extra in output and missing in output
+    assert output.index(extra) < output.index(missing), "extra files come first"
+    assert "run `copier update --trust --defaults`" in output
