@@ -348,7 +348,7 @@ def poetry_load_files(project: Any) -> list[str]:
     The dependency step bind-mounts these; a path a mount option cannot name (absolute, `..`,
     spaces, commas, globs) is left out, and Poetry's own error then names the file."""
     path = existing_facts(project)["license_file"]
-    if not _MOUNT_PATH.match(path) or path.endswith("/") or posixpath.normpath(path) == ".":
+    if not _MOUNT_PATH.fullmatch(path) or path.endswith("/") or posixpath.normpath(path) == ".":
         return []
     return [posixpath.normpath(path)]
 
@@ -751,7 +751,7 @@ def existing_files_error(paths: Any) -> str:
 def build_context_error(paths: Any) -> str:
     return _path_list_error(
         paths, "build_context", '["README.rst", "LICENSE", "src/"]',
-        lambda item: bool(_CONTEXT_PATH.match(item)),
+        lambda item: bool(_CONTEXT_PATH.fullmatch(item)),
         "relative paths (a folder ends with /) of letters, digits, _ . - / and the globs "
         "* ? [ ], without `..`",
     )  # fmt: skip
@@ -802,7 +802,7 @@ def app_files_error(paths: Any, project: Any, adopting: bool) -> str:
 def load_files_error(paths: Any) -> str:
     return _path_list_error(
         paths, "load_files", '["LICENSE"]',
-        lambda item: bool(_MOUNT_PATH.match(item)) and not item.endswith("/"),
+        lambda item: bool(_MOUNT_PATH.fullmatch(item)) and not item.endswith("/"),
         "relative file paths of letters, digits, _ . - / without `..` or globs (bind mounts)",
     )  # fmt: skip
 

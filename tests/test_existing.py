@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -297,3 +298,21 @@ def test_adopted_app_files_must_exist_inside_the_project(tmp_path: Path) -> None
     for missing in (["blog/"], ["outside/"]):
         error = existing.app_files_error(missing, tmp_path, adopting=True)
         assert "are not files or folders inside the project" in error, error
+
+
+@pytest.mark.parametrize(
+    ("check", "path"),
+    [
+        (existing.build_context_error, "src/\n"),
+        (existing.build_context_error, "README.md\nRUN id"),
+        (existing.load_files_error, "LICENSE\n"),
+    ],
+    ids=["context-newline", "context-instruction", "load-newline"],
+)
+def test_a_path_answer_with_a_line_break_is_refused(
+    check: Callable[[list[str]], str], path: str
+) -> None:
+    # `re.match(...$)` let a trailing newline through: it would end a .dockerignore line or the
+    # dependency step's mount option and start another.
+    assert check([path]) != ""
+    assert check([path.split("\n")[0]]) == ""
