@@ -12,7 +12,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from jinja2 import Environment
+import yaml
+from jinja2 import Environment, pass_context
 from jinja2.ext import Extension
 
 
@@ -85,6 +86,10 @@ def extras_answer_error(extras: Any, adopting: bool, project: Any) -> str:
     )
 
 
+def build_backend_answer_error(build_backend: str, adopting: bool, project: Any) -> str:
+    return str(existing.build_backend_error(build_backend, project)) if adopting else ""
+
+
 def app_files_answer_error(app_files: Any, project_type: str, adopting: bool, project: Any) -> str:
     # Only an environment (package-mode = false) has code outside a wheel.
     if project_type != "deps-only":
@@ -101,6 +106,51 @@ def publish_to_pypi_answer_error(publish: bool, ci: str, project_type: str) -> s
     return ""
 
 
+@pass_context
+def refused(context: Any, message: Any, question: str) -> str:
+    """A validator's message, as the user should see it.
+
+    In a prompt it is returned: Copier shows it under the answer and asks again. Anywhere else
+    (an answer given with --data, a default Copier checks before using or offering it) Copier
+    raises it as a ValueError, the sentence last under a ~40-line traceback: the run ends here
+    instead, with the sentence alone (SystemExit, which Copier and Jinja do not catch; nothing
+    has been written yet). An update's recorded answer is only checked for Copier to ask again
+    or take the default: its message is returned.
+    """
+    text = str(message or "")
+    if not text or _prompt_on_screen() or _recorded_answer(context, question):
+        return text
+    # Copier's own wording, without its traceback.
+    raise SystemExit(f"Validation error for question '{question}': {text}")
+
+
+def _prompt_on_screen() -> bool:
+    """Whether a questionary prompt is running (it validates what the user typed)."""
+    try:
+        from prompt_toolkit.application.current import get_app_or_none
+    except ModuleNotFoundError:
+        return False
+    return get_app_or_none() is not None
+
+
+def _recorded_answer(context: Any, question: str) -> bool:
+    """Whether an update is checking the answer its answers file records for `question`."""
+    conf = context.get("_copier_conf")
+    if context.get("_copier_operation") != "update" or conf is None:
+        return False
+    try:
+        recorded = yaml.safe_load(
+            Path(str(conf["dst_path"]), str(conf["answers_file"])).read_text()
+        )
+    except (OSError, yaml.YAMLError):
+        return False
+    return (
+        isinstance(recorded, dict)
+        and question in recorded
+        and recorded[question] == context.get(question)
+    )
+
+
 VALIDATORS = {
     function.__name__: function
     for function in (
@@ -113,6 +163,7 @@ VALIDATORS = {
         extras_answer_error,
         app_files_answer_error,
         publish_to_pypi_answer_error,
+        build_backend_answer_error,
     )
 }
 
@@ -123,3 +174,4 @@ class AnswerValidators(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.globals.update(VALIDATORS)
+        environment.filters["refused"] = refused

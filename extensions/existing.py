@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, pass_context
 from jinja2.ext import Extension
 from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
@@ -39,6 +40,7 @@ TEMPLATE_FILES = (
     ".dockerignore",
     "Dockerfile",
     "build-tools/poetry.txt",
+    "build-tools/backend.txt",
     ".pre-commit-config.yaml",
     ".github/renovate.json",
     ".github/tools/poetry.txt",
@@ -56,8 +58,6 @@ _DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
 _OBJECT_REFERENCE = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
 # A path or glob that .dockerignore reads literally or as globs: no spaces, escapes or `..`.
 _PATH_GLOB = r"(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.\-/*?\[\]]+$"
-# A .gitignore pattern the template mirrors (a leading / anchors it at the root).
-_IGNORE_PATTERN = re.compile(rf"^{_PATH_GLOB}")
 # A build-context path: relative.
 _CONTEXT_PATH = re.compile(rf"^(?!/){_PATH_GLOB}")
 # A file a bind mount names: relative, literal (no glob), no `..`.
@@ -211,7 +211,8 @@ def _parse_constraint(constraint: str) -> VersionConstraint:
     try:
         from poetry.core.constraints.version import parse_constraint
     except ModuleNotFoundError as missing:
-        raise RuntimeError(
+        # SystemExit: the sentence alone, never Copier's traceback (see answers.py: refused).
+        raise SystemExit(
             "Adopting a project reads its Python constraint with poetry-core, as Poetry does: "
             "install it next to Copier (`pipx inject copier poetry-core`), then run copier again."
         ) from missing
@@ -347,7 +348,7 @@ def poetry_load_files(project: Any) -> list[str]:
     The dependency step bind-mounts these; a path a mount option cannot name (absolute, `..`,
     spaces, commas, globs) is left out, and Poetry's own error then names the file."""
     path = existing_facts(project)["license_file"]
-    if not _MOUNT_PATH.match(path) or path.endswith("/") or posixpath.normpath(path) == ".":
+    if not _MOUNT_PATH.fullmatch(path) or path.endswith("/") or posixpath.normpath(path) == ".":
         return []
     return [posixpath.normpath(path)]
 
@@ -458,6 +459,148 @@ def uncommitted_files(project: Any, existing_files: Iterable[str], answers_file:
     return sorted(paths)
 
 
+def declared_requirements(project: Any) -> set[str]:
+    """The canonical names of every distribution the project declares, in any group: [project]
+    dependencies and optional dependencies, PEP 735 [dependency-groups], Poetry's main and
+    dev dependencies and its groups."""
+    data = pyproject(project)
+    pep621, poetry = _tables(data)
+    strings = [*_strings(pep621.get("dependencies"))]
+    for table in (pep621.get("optional-dependencies"), data.get("dependency-groups")):
+        if isinstance(table, dict):
+            strings += [item for group in table.values() for item in _strings(group)]
+    names = {_requirement_name(item) for item in strings}
+    tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
+    groups = poetry.get("group")
+    if isinstance(groups, dict):
+        tables += [
+            group.get("dependencies") for group in groups.values() if isinstance(group, dict)
+        ]
+    for table in tables:
+        if isinstance(table, dict):
+            names |= {canonicalize_name(str(name)) for name in table}
+    return names - {""}
+
+
+def _requirement_name(requirement: str) -> str:
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return canonicalize_name(match.group(1)) if match else ""
+
+
+# unittest's discovery pattern (test*.py), and a module that uses unittest.
+_UNITTEST_IMPORT = re.compile(r"^\s*(?:import unittest\b|from unittest\b)", re.MULTILINE)
+
+
+def existing_test_command(project: Any, package_dir: str = "") -> str:
+    """The command the project's tests run with, as `poetry run` takes it: `pytest` when pytest
+    is declared in any group; Django's `python manage.py test` for a site with manage.py;
+    `python -m unittest discover` over the folder (tests/, test/ or the package) whose test*.py
+    files use unittest; else "" (no test job: the project has no tests CI could run)."""
+    root = Path(str(project))
+    declared = declared_requirements(project)
+    if "pytest" in declared:
+        return "pytest"
+    if "django" in declared and (root / "manage.py").is_file():
+        return "python manage.py test"
+    for folder in ("tests", "test", package_dir):
+        if folder and _uses_unittest(root / folder):
+            return _discover_command(root, folder)
+    return ""
+
+
+def _uses_unittest(folder: Path) -> bool:
+    try:
+        modules = sorted(folder.rglob("test*.py"))
+    except OSError:
+        return False
+    for module in modules:
+        try:
+            if _UNITTEST_IMPORT.search(module.read_text(encoding="utf-8")):
+                return True
+        except (OSError, UnicodeDecodeError):
+            continue
+    return False
+
+
+def _discover_command(root: Path, folder: str) -> str:
+    """`python -m unittest discover -s FOLDER`; a folder that is a package is imported from the
+    folder above its outermost package (`-t`), so its modules keep their package names."""
+    command = f"python -m unittest discover -s {folder}"
+    if not (root / folder / "__init__.py").is_file():
+        return command
+    top = Path(folder)
+    while top.parent != Path(".") and (root / top.parent / "__init__.py").is_file():
+        top = top.parent
+    return f"{command} -t {top.parent.as_posix()}"
+
+
+# The PEP 517 backends whose wheel the image builds, each from the hash-pinned tools that hold it
+# (includes/build-tools/): build_backend's answer -> (the backends' import names, the file).
+BUILD_BACKENDS = {
+    # poetry-core, from the builder's Poetry (Poetry 1 projects name Poetry's re-export).
+    "poetry-core": (("poetry.core.masonry.api", "poetry.masonry.api"), "poetry.txt"),
+    # A version computed from git tags: the plugin's backend, around poetry-core.
+    "poetry-dynamic-versioning": (("poetry_dynamic_versioning.backend",), "dynamic-versioning.txt"),
+}
+_BUILD_TOOLS = Path(__file__).resolve().parents[1] / "includes" / "build-tools"
+
+
+def existing_build_backend(project: Any) -> str:
+    """build_backend's default: the answer whose backend the project's [build-system] names
+    (poetry-core where it names none), else the backend it names, which the validator refuses."""
+    build_system = pyproject(project).get("build-system")
+    backend = build_system.get("build-backend", "") if isinstance(build_system, dict) else ""
+    if not backend:
+        return "poetry-core"
+    for answer, (backends, _) in BUILD_BACKENDS.items():
+        if backend in backends:
+            return answer
+    return str(backend)
+
+
+def pinned_build_tools(answer: str) -> dict[str, str]:
+    """{canonical name: version} of the hash-pinned file that holds build_backend `answer`."""
+    text = (_BUILD_TOOLS / BUILD_BACKENDS[answer][1]).read_text(encoding="utf-8")
+    return {
+        canonicalize_name(name): version
+        for name, version in re.findall(r"^([A-Za-z0-9._-]+)==(\S+)", text, re.MULTILINE)
+    }
+
+
+def build_backend_error(answer: str, project: Any) -> str:
+    """The image builds the app's wheel with the backend the project declares, from hash-pinned
+    tools: refused when they cannot be (another backend, or requires the pins do not meet)."""
+    accepted = ", ".join(BUILD_BACKENDS)
+    if answer not in BUILD_BACKENDS:
+        return (
+            f"The project's [build-system] names build-backend {answer}: the image builds the "
+            "wheel with the backend the project declares, from hash-pinned tools, and the "
+            f"template pins these only: {accepted} (poetry.core.masonry.api, "
+            "poetry_dynamic_versioning.backend). Build with one of them to adopt the project."
+        )
+    build_system = pyproject(project).get("build-system")
+    requires = build_system.get("requires", []) if isinstance(build_system, dict) else []
+    pins = pinned_build_tools(answer)
+    for text in _strings(requires):
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            return f"[build-system] requires '{text}', which is not a PEP 508 requirement."
+        pinned = pins.get(canonicalize_name(requirement.name))
+        if pinned is None or not requirement.specifier.contains(pinned, prereleases=True):
+            offered = ", ".join(
+                f"{name}=={version}"
+                for name, version in sorted(pins.items())
+                if name.startswith("poetry")
+            )
+            return (
+                f"[build-system] requires {text}, which the image's hash-pinned build tools for "
+                f"build_backend {answer} do not meet ({offered}): widen the requirement to "
+                "allow them, or the template cannot build the wheel as the project declares."
+            )
+    return ""
+
+
 def declared_scripts(project: Any) -> list[str]:
     """The console scripts the project declares, in pyproject.toml's order."""
     return list(existing_facts(project)["scripts"])
@@ -473,33 +616,6 @@ def cli_name_hint(context: Any) -> str:
         else []
     )
     return f"(declared: {', '.join(scripts)})" if scripts else "(e.g. my-tool)"
-
-
-def gitignore_patterns(project: Any) -> list[str]:
-    """The exclusion patterns of the project's own .gitignore (negations and comments left out:
-    mirrored into .dockerignore they would only widen the build context)."""
-    try:
-        lines = Path(str(project), ".gitignore").read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return []
-    patterns = [line.strip() for line in lines]
-    return list(
-        dict.fromkeys(
-            pattern
-            for pattern in patterns
-            if pattern and not pattern.startswith(("#", "!")) and _IGNORE_PATTERN.match(pattern)
-        )
-    )
-
-
-def dockerignore_pattern(pattern: str) -> str:
-    """A .gitignore pattern as .dockerignore reads it: .gitignore matches a pattern without an
-    inner slash at any depth, .dockerignore only from the root, hence `**/`; one with a slash is
-    anchored at the root in both. A trailing slash (directories only) has no .dockerignore form."""
-    body = pattern.rstrip("/")
-    if "/" in body:
-        return body.lstrip("/")
-    return f"**/{body}"
 
 
 def absent_files(project: Any, answers_file: Any, paths: Iterable[str]) -> list[str]:
@@ -632,19 +748,10 @@ def existing_files_error(paths: Any) -> str:
     )  # fmt: skip
 
 
-def ignored_patterns_error(patterns: Any) -> str:
-    return _path_list_error(
-        patterns, "ignored_patterns", '["*.sqlite3"]',
-        lambda item: bool(_IGNORE_PATTERN.match(item)),
-        ".gitignore exclusions of letters, digits, _ . - / and the globs * ? [ ], without `..`, "
-        "spaces or a leading !",
-    )  # fmt: skip
-
-
 def build_context_error(paths: Any) -> str:
     return _path_list_error(
         paths, "build_context", '["README.rst", "LICENSE", "src/"]',
-        lambda item: bool(_CONTEXT_PATH.match(item)),
+        lambda item: bool(_CONTEXT_PATH.fullmatch(item)),
         "relative paths (a folder ends with /) of letters, digits, _ . - / and the globs "
         "* ? [ ], without `..`",
     )  # fmt: skip
@@ -695,7 +802,7 @@ def app_files_error(paths: Any, project: Any, adopting: bool) -> str:
 def load_files_error(paths: Any) -> str:
     return _path_list_error(
         paths, "load_files", '["LICENSE"]',
-        lambda item: bool(_MOUNT_PATH.match(item)) and not item.endswith("/"),
+        lambda item: bool(_MOUNT_PATH.fullmatch(item)) and not item.endswith("/"),
         "relative file paths of letters, digits, _ . - / without `..` or globs (bind mounts)",
     )  # fmt: skip
 
@@ -713,11 +820,11 @@ GLOBALS = {
     "poetry_load_files": poetry_load_files,
     "proposed_app_files": proposed_app_files,
     "kept_files": kept_files,
-    "gitignore_patterns": gitignore_patterns,
     "uncommitted_files": uncommitted_files,
     "team_workflows": team_workflows,
+    "existing_test_command": existing_test_command,
+    "existing_build_backend": existing_build_backend,
     "cli_name_hint": cli_name_hint,
-    "ignored_patterns_error": ignored_patterns_error,
     "absent_files": absent_files,
     "existing_project_error": existing_project_error,
     "build_context_error": build_context_error,
@@ -732,4 +839,3 @@ class ExistingProject(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.globals.update(GLOBALS)
-        environment.filters["dockerignore_pattern"] = dockerignore_pattern

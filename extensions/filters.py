@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import keyword
 import re
+import shlex
 import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -450,6 +451,53 @@ def image_cmd_error(arguments: Any) -> str:
     return ""
 
 
+# Characters a shell would read as operators or expansions: test_command is one command.
+_SHELL_SPECIAL = re.compile(r"[;&|<>$`\\]")
+
+
+def test_command_error(command: Any) -> str:
+    """One command and its arguments, as `poetry run` takes them; empty: no test job."""
+    text = str(command)
+    example = "pytest, python -m unittest discover -s tests or python manage.py test"
+    accepted = (
+        f"test_command is one command and its arguments, run as `poetry run COMMAND` "
+        f"(e.g. {example}; empty: no test job)"
+    )
+    if not text:
+        return ""
+    error = single_line_error(text, "test_command")
+    if error:
+        return error
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        return f"{accepted}: a quote in '{text}' is not closed."
+    if _SHELL_SPECIAL.search(text):
+        return f"{accepted}, without shell operators or expansions (; & | < > $ ` \\)."
+    if words[0].startswith("-"):
+        return f"{accepted}: '{words[0]}' is an option, not a command."
+    if words[:2] == ["poetry", "run"]:
+        return f"{accepted}: write what follows `poetry run` ('{shlex.join(words[2:])}')."
+    return ""
+
+
+def shell_command(command: str) -> str:
+    """`pytest -k "a b"` -> `pytest -k 'a b'`: the words of a validated test_command, quoted for
+    the shell as shlex reads them."""
+    return shlex.join(shlex.split(str(command)))
+
+
+def yaml_scalar(value: Any) -> str:
+    """The text as a YAML scalar: plain where YAML reads it back unchanged, else double-quoted."""
+    text = str(value)
+    try:
+        if yaml.safe_load(f"key: {text}") == {"key": text}:
+            return text
+    except yaml.YAMLError:
+        pass
+    return json.dumps(text)
+
+
 def extras_error(extras: Any) -> str:
     error = _list_error(extras, "extras", '["postgres", "s3"]')
     if error:
@@ -577,6 +625,9 @@ FILTERS = {
     "requirement_entry": requirement_entry,
     "url_host": url_host,
     "label_text_error": label_text_error,
+    "test_command_error": test_command_error,
+    "shell_command": shell_command,
+    "yaml_scalar": yaml_scalar,
 }
 
 

@@ -29,9 +29,11 @@ from workflow_replay import (
     action_name,
     build_push_action,
     checkout,
+    docker_client,
     git_changes,
     hadolint_action,
     host_env,
+    image_files_check,
     replay_job,
     workflow,
 )
@@ -279,6 +281,31 @@ def test_answers_switch_the_files_off(
         assert not any("pre-commit" in command for command in commands)
 
 
+@pytest.mark.parametrize(
+    ("test_command", "run"),
+    [
+        ("pytest", "poetry run pytest"),
+        # Quoted for the shell as shlex reads it; a YAML string wherever a plain one would not be.
+        ('pytest -k "fast and not db" -x', "poetry run pytest -k 'fast and not db' -x"),
+        ("python tests/run.py --tag: #slow", "poetry run python tests/run.py --tag: '#slow'"),
+        ("", None),
+    ],
+    ids=["default", "quoted", "yaml-specials", "empty"],
+)
+def test_the_test_job_runs_the_projects_test_command(
+    rendered_project: ProjectFactory, test_command: str, run: str | None
+) -> None:
+    project = rendered_project(test_command=test_command)
+    jobs = workflow(project)["jobs"]
+    if run is None:
+        # No command: no test job (and the README lists none).
+        assert set(jobs) == {"lint", "docker"}
+        assert "| `test` |" not in (project / "README.md").read_text()
+        return
+    assert jobs["test"]["steps"][-1] == {"name": "Run the tests", "run": run}
+    assert f"\n{run}" in (project / "README.md").read_text()
+
+
 # --- The commands work: replaying the jobs on this machine -----------------------------------
 
 
@@ -470,3 +497,31 @@ def test_ci_without_pre_commit_checks_the_export(
     stale = run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=project, check=False)
     assert stale.returncode != 0
     assert "run `python3 build-tools/export_lock.py` and commit the file" in stale.stderr
+
+
+@pytest.mark.docker
+def test_the_image_files_check_passes_then_names_an_ignored_file_and_a_dropped_module(
+    docker_engine: str, rendered_project: ProjectFactory, pre_commit_home: Path, tmp_path: Path
+) -> None:
+    project = checkout(rendered_project(), tmp_path / "project")
+    runner = Runner(tmp_path, project, host_env(pre_commit_home))
+    docker_client(runner, docker_engine)
+    package = read_answers(project)["package_name"]
+    assert "The image gets the 4 files of the committed tree's wheel." in image_files_check(
+        runner, project
+    )
+    # After the last update the team adds a folder's own .gitignore (a local database beside it)
+    # and a committed module under a secret-like name: both differ until `copier update`.
+    folder = project / "src" / package
+    (folder / ".gitignore").write_text("*.db\n")
+    (folder / "secrets").mkdir()
+    (folder / "secrets" / "__init__.py").write_text("VAULT = 'vault://kv'\n")
+    run(["git", "add", "--all"], cwd=project)
+    (folder / "local.db").write_text("rows\n")
+    with pytest.raises(AssertionError) as failed:
+        image_files_check(runner, project)
+    output = str(failed.value)
+    extra, missing = f"+ {package}/local.db", f"- {package}/secrets/__init__.py"
+    assert extra in output and missing in output
+    assert output.index(extra) < output.index(missing), "extra files come first"
+    assert "run `copier update --trust --defaults`" in output

@@ -9,7 +9,7 @@ import pytest
 
 from answer_sets import ASKED, answers
 from dockerfile_syntax import instructions
-from docs import question_table
+from docs import corpus_table, question_table
 from helpers import TEMPLATE, ProjectFactory
 
 DOC = TEMPLATE / "docs" / "dockerfile.md"
@@ -100,6 +100,14 @@ def test_readme_question_table_is_written_from_copier_yml() -> None:
     # Generated, not checked after the fact: `./dev readme` writes it; it must be current.
     readme = README.read_text()
     assert question_table.written(readme) == readme, "run ./dev readme"
+
+
+def test_readme_corpus_table_is_written_from_the_fixture_readmes() -> None:
+    # The shapes adoption supports: one row per fixture of tests/fixtures/adopt/, from its front
+    # matter, which tests/test_adopt.py adopts, builds and runs with exactly that --data.
+    readme = README.read_text()
+    assert corpus_table.written(readme) == readme, "run ./dev readme"
+    assert readme.count("\n| `", readme.index(corpus_table.BEGIN)) >= 10
 
 
 def test_readme_question_table_lists_every_question_once_in_copier_yml_order() -> None:

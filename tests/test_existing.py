@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -187,6 +189,74 @@ def test_uncommitted_files_leave_out_what_adoption_adds(tmp_path: Path) -> None:
     assert existing.uncommitted_files(tmp_path / "nowhere", [], ".copier-answers.yml") == []
 
 
+# --- The test command: how the project's own tests run ------------------------------------------
+
+UNITTEST_MODULE = "import unittest\n\n\nclass T(unittest.TestCase):\n    pass\n"
+PYTEST_GROUP = '[dependency-groups]\ndev = ["pytest>=8"]\n'
+DISCOVER = "python -m unittest discover -s"
+
+
+@pytest.mark.parametrize(
+    ("files", "package_dir", "command"),
+    [
+        # pytest declared anywhere: a Poetry group, Poetry 1's dev-dependencies, PEP 735 groups,
+        # an extra.
+        ({"pyproject.toml": '[tool.poetry.group.test.dependencies]\nPyTest = "8"'}, "", "pytest"),
+        ({"pyproject.toml": '[tool.poetry.dev-dependencies]\npytest = "^7"\n'}, "", "pytest"),
+        ({"pyproject.toml": PYTEST_GROUP}, "", "pytest"),
+        ({"pyproject.toml": '[project.optional-dependencies]\nt = ["pytest"]\n'}, "", "pytest"),
+        # pytest wins over unittest files (pytest runs them too).
+        ({"pyproject.toml": PYTEST_GROUP, "tests/test_a.py": UNITTEST_MODULE}, "", "pytest"),
+        # Django's runner, for a site with manage.py.
+        (
+            {"pyproject.toml": '[project]\ndependencies = ["Django>=5"]\n', "manage.py": ""},
+            "", "python manage.py test",
+        ),
+        # unittest files: tests/ as a folder, as a package (imported from the root), test/.
+        ({"pyproject.toml": "", "tests/test_a.py": UNITTEST_MODULE}, "", f"{DISCOVER} tests"),
+        (
+            {"pyproject.toml": "", "tests/__init__.py": "", "tests/test_a.py": UNITTEST_MODULE},
+            "", f"{DISCOVER} tests -t .",
+        ),
+        ({"pyproject.toml": "", "test/test_a.py": "from unittest import TestCase\n"}, "",
+         f"{DISCOVER} test"),
+        # shortuuid's shape: tests.py inside the package; under src/, imported from src.
+        (
+            {"pyproject.toml": "", "ids/__init__.py": "", "ids/tests.py": UNITTEST_MODULE},
+            "ids", f"{DISCOVER} ids -t .",
+        ),
+        (
+            {"pyproject.toml": "", "src/ids/__init__.py": "", "src/ids/tests.py": UNITTEST_MODULE},
+            "src/ids", f"{DISCOVER} src/ids -t src",
+        ),
+        # pytest-style tests without pytest, or none at all: no command CI could run.
+        ({"pyproject.toml": "", "tests/test_a.py": "def test_a():\n    assert True\n"}, "", ""),
+        ({"pyproject.toml": ""}, "", ""),
+    ],
+    ids=[
+        "poetry-group", "dev-dependencies", "dependency-groups", "extra", "pytest-over-unittest",
+        "django", "unittest-folder", "unittest-package", "test-folder", "in-package",
+        "in-src-package", "pytest-style-undeclared", "no-tests",
+    ],
+)  # fmt: skip
+def test_the_test_command_is_how_the_projects_tests_run(
+    tmp_path: Path, files: dict[str, str], package_dir: str, command: str
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert existing.existing_test_command(tmp_path, package_dir) == command
+
+
+def test_without_poetry_core_adoption_exits_with_the_sentence_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # SystemExit, which Copier does not wrap: a RuntimeError reached the user under a traceback.
+    monkeypatch.setitem(sys.modules, "poetry.core.constraints.version", None)
+    with pytest.raises(SystemExit, match=r"install it next to Copier \(`pipx inject copier"):
+        existing.python_constraint(">=3.11")
+
+
 @pytest.mark.parametrize(
     ("paths", "accepted"),
     [
@@ -228,3 +298,21 @@ def test_adopted_app_files_must_exist_inside_the_project(tmp_path: Path) -> None
     for missing in (["blog/"], ["outside/"]):
         error = existing.app_files_error(missing, tmp_path, adopting=True)
         assert "are not files or folders inside the project" in error, error
+
+
+@pytest.mark.parametrize(
+    ("check", "path"),
+    [
+        (existing.build_context_error, "src/\n"),
+        (existing.build_context_error, "README.md\nRUN id"),
+        (existing.load_files_error, "LICENSE\n"),
+    ],
+    ids=["context-newline", "context-instruction", "load-newline"],
+)
+def test_a_path_answer_with_a_line_break_is_refused(
+    check: Callable[[list[str]], str], path: str
+) -> None:
+    # `re.match(...$)` let a trailing newline through: it would end a .dockerignore line or the
+    # dependency step's mount option and start another.
+    assert check([path]) != ""
+    assert check([path.split("\n")[0]]) == ""

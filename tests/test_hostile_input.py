@@ -74,7 +74,7 @@ def render_or_refuse(tmp_path: Path) -> Render:
         dest = tmp_path / uuid.uuid4().hex
         try:
             render(dest, answers)
-        except ValueError as refusal:
+        except (ValueError, SystemExit) as refusal:  # the template's refusals exit (answers.py)
             assert not dest.exists() or not any(dest.iterdir()), "a refused answer wrote files"
             return str(refusal)
         return dest

@@ -38,7 +38,7 @@ PLANTED = [
     "src/my_tool/id_rsa",
     "src/my_tool/id_ed25519.pub",
     "src/my_tool/secrets/cert.pem",
-    "src/my_tool/secrets/token.txt",
+    "src/my_tool/.env.production",
     "src/my_tool/sub/.netrc",
     "src/my_tool/x.secret",
     "src/my_tool/server.key",
@@ -176,6 +176,47 @@ def test_project_files_in_the_image_are_the_clean_clone_wheel(
     ).strip()  # fmt: skip
     in_image = {name for name in files_in(tag, site) if "__pycache__/" not in name}
     assert in_image == wheel
+
+
+def test_a_link_out_of_the_repository_stops_the_image_build_as_it_stops_the_wheel(
+    built_image: ImageFactory, tmp_path: Path
+) -> None:
+    # Docker sends a symlink as a link, never its target; poetry-core refuses a file outside
+    # the project, in the image build and in `poetry build` of a clean clone alike.
+    project = copy_project(built_image().project, tmp_path / "project")
+    (tmp_path / "outside.txt").write_text("outside-the-repository-must-not-ship\n")
+    (project / "src/my_tool/outside.txt").symlink_to("../../../outside.txt")
+    tag = f"{built_image().tag}-link-out"
+    result = docker_build(project, tag, check=False)
+    assert result.returncode != 0, "an image was built with a link out of the repository"
+    assert "/outside.txt' is not in the subpath of '/src'" in result.stdout + result.stderr
+    run(["git", "init", "--quiet"], cwd=project)
+    run(["git", "add", "--all"], cwd=project)
+    run(["git", "commit", "--quiet", "--message", "a link out"], cwd=project)
+    clone = tmp_path / "clone"
+    run(["git", "clone", "--quiet", project, clone])
+    built = run(
+        ["poetry", "build", "--format", "wheel", "--no-interaction"], cwd=clone, check=False
+    )
+    assert built.returncode != 0 and "is not in the subpath of" in built.stdout + built.stderr
+
+
+def test_a_link_inside_the_package_is_left_out_of_the_wheel_and_the_image_alike(
+    built_image: ImageFactory, tmp_path: Path
+) -> None:
+    # poetry-core 2.5 resolves a link and keeps one copy of each file: the target's.
+    project = copy_project(built_image().project, tmp_path / "project")
+    (project / "src/my_tool/alias.py").symlink_to("cli.py")
+    tag = f"{built_image().tag}-link-in"
+    docker_build(project, tag)
+    site = docker_run(
+        tag, "-c", "import my_tool, os; print(os.path.dirname(my_tool.__file__))",
+        options=["--entrypoint", "python"],
+    ).strip()  # fmt: skip
+    in_image = {name for name in files_in(tag, site) if "__pycache__/" not in name}
+    # The project itself (a copy would turn the link into a file), committed and cloned.
+    wheel = clean_clone_wheel(project, tmp_path)
+    assert in_image == wheel and "cli.py" in wheel and "alias.py" not in wheel
 
 
 def labels(tag: str) -> dict[str, str]:

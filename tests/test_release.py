@@ -229,7 +229,7 @@ def test_publish_to_pypi_is_refused_where_there_is_no_app_or_workflow(tmp_path: 
     }
     for name, answers in cases.items():
         dest = tmp_path / name
-        with pytest.raises(Exception, match="publish_to_pypi needs ci: github and project_type"):
+        with pytest.raises(SystemExit, match="publish_to_pypi needs ci: github and project_type"):
             render(dest, answers)
         assert not dest.exists() or not any(dest.iterdir()), "a refused answer writes nothing"
 

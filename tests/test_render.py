@@ -205,7 +205,7 @@ def test_answers_file_records_every_question(copie: Any) -> None:
     # Questions hidden by `when:` (the app's questions for deps-only, healthcheck_path without a
     # service_port, adoption's for a new project) are not asked, so not recorded.
     adoption_only = {
-        "existing_files", "build_context", "load_files", "ignored_patterns", "image_license",
+        "existing_files", "build_context", "load_files", "image_license", "build_backend",
     }  # fmt: skip
     hidden = {"layout", "cli_name", "cli_target", "publish_to_pypi", "healthcheck_path"}
     assert set(ASKED) - hidden - adoption_only <= set(answers)

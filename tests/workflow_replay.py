@@ -15,9 +15,10 @@ from typing import Any
 
 import findpython
 import yaml
+from filelock import FileLock
 
 from answer_sets import DEFAULT_PYTHON, default
-from helpers import TEMPLATE, copy_project, docker_build, run, tool_env
+from helpers import BUILD_LOCK, TEMPLATE, copy_project, docker_build, run, tool_env
 
 WORKFLOW = Path(".github/workflows/ci.yml")
 
@@ -253,3 +254,39 @@ def build_push_action(runner: Runner, step: Mapping[str, Any], env: dict[str, st
         *platform,
         *(part for arg in build_args for part in ("--build-arg", arg)),
     )
+
+
+def docker_client(runner: Runner, engine: str) -> None:
+    """`docker` in run: steps is the engine's own client, as on a runner."""
+    client = runner.temp / "docker-client"
+    client.mkdir(exist_ok=True)
+    if not (client / "docker").exists():
+        (client / "docker").symlink_to(engine)
+    runner.paths.append(str(client))
+
+
+def step_named(project: Path, job: str, prefix: str) -> Mapping[str, Any]:
+    steps = workflow(project)["jobs"][job]["steps"]
+    return next(step for step in steps if str(step.get("name", "")).startswith(prefix))
+
+
+IMAGE_FILES_CHECK = "Check that the image gets exactly the files"
+
+
+def image_files_check(runner: Runner, project: Path, steps_from: Path | None = None) -> str:
+    """Runs ci.yml's check that the image's project files are the committed tree's wheel, in
+    `project` (the wheel tools installed once per runner), with the steps of `steps_from`'s
+    ci.yml (default: the project's own); its output, or AssertionError."""
+    steps_from = steps_from or project
+    if not any(Path(path).name.startswith("python-") for path in runner.paths):
+        # The job's setup-python and Install Poetry (its .github/tools/poetry.txt), once.
+        runner.workspace = steps_from
+        steps = workflow(steps_from)["jobs"]["docker"]["steps"]
+        setup = next(step for step in steps if "setup-python" in step.get("uses", ""))
+        runner.setup_python(str(setup["with"]["python-version"]))
+        install = step_named(steps_from, "docker", "Install Poetry")
+        runner.run_step(install, runner.env(install.get("env", {})))
+    runner.workspace = project
+    check = step_named(steps_from, "docker", IMAGE_FILES_CHECK)
+    with FileLock(str(BUILD_LOCK)):  # the FROM-scratch export is a BuildKit build
+        return runner.run_step(check, runner.env(check.get("env", {})))
