@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
+from docs import readme_block
+
 ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
 FIXTURES = ROOT / "tests" / "fixtures" / "adopt"
 BEGIN = "<!-- corpus:begin (written by ./dev readme from tests/fixtures/adopt/*/README.md) -->"
 END = "<!-- corpus:end -->"
@@ -59,21 +60,8 @@ def table() -> str:
 
 
 def written(readme: str) -> str:
-    start, end = readme.index(BEGIN), readme.index(END) + len(END)
-    return readme[:start] + table() + readme[end:]
-
-
-def main(argv: list[str]) -> int:
-    current = README.read_text()
-    wanted = written(current)
-    if "--check" in argv:
-        if wanted != current:
-            print("README.md's corpus table is not current: run ./dev readme", file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(wanted)
-    return 0
+    return readme_block.written(readme, BEGIN, END, table())
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(readme_block.main(sys.argv[1:], "corpus table", written))
