@@ -483,8 +483,10 @@ def declared_requirements(project: Any) -> set[str]:
 
 
 def _requirement_name(requirement: str) -> str:
-    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
-    return canonicalize_name(match.group(1)) if match else ""
+    try:
+        return canonicalize_name(Requirement(requirement).name)
+    except InvalidRequirement:
+        return ""
 
 
 # unittest's discovery pattern (test*.py), and a module that uses unittest.
