@@ -28,7 +28,8 @@ Fixture projects in tests/fixtures/adopt/, modelled on real ones (not the templa
   templates folder, GitHub's Python `.gitignore` patterns; the tests add `.git/info/exclude`.
 
 Each fixture's README.md opens with front matter (docs/corpus_table.py): its shape, the real
-project it imitates, the --data a user passes and what its image prints.
+project it imitates, the commit and files of that project it was checked against (`sources`), the
+--data a user passes and what its image prints.
 
 Each is adopted as a user would: in its git repository, `copier copy --trust --defaults TEMPLATE .`
 with stdin closed. Every file it had must be byte-identical afterwards; the image must build and

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 
 from answer_sets import ASKED, answers
 from dockerfile_syntax import instructions
@@ -108,6 +110,70 @@ def test_readme_corpus_table_is_written_from_the_fixture_readmes() -> None:
     readme = README.read_text()
     assert corpus_table.written(readme) == readme, "run ./dev readme"
     assert readme.count("\n| `", readme.index(corpus_table.BEGIN)) >= 10
+
+
+def test_every_corpus_fixture_names_the_commit_and_files_it_was_checked_against() -> None:
+    # The provenance the issue asks for ("name the real project it imitates"), in a form a
+    # reader can follow: each source links the repository's tree at the full commit read.
+    for name, matter in corpus_table.corpus().items():
+        assert corpus_table.source_problems(matter["sources"]) == [], name
+        cell = corpus_table.source_cell(matter["sources"])
+        for source in matter["sources"]:
+            assert f"https://github.com/{source['repo']}/tree/{source['commit']})" in cell
+
+
+BLACK_COMMIT = "8947c48ef2077c3a301b03c1e814dc2e3f78436e"
+
+
+@pytest.mark.parametrize(
+    ("sources", "problem"),
+    [
+        (None, "give a list of {repo, commit, read}, at least one"),
+        ([], "give a list of {repo, commit, read}, at least one"),
+        ([{"repo": "psf/black", "commit": "8947c48"}], "exactly the keys repo, commit and read"),
+        (
+            [{"repo": "black", "commit": BLACK_COMMIT, "read": ["a"]}],
+            "repo 'black' is not a GitHub owner/name",
+        ),
+        (
+            [{"repo": "psf/black", "commit": "8947c48", "read": ["pyproject.toml"]}],
+            "commit '8947c48' is not a full 40-hex commit id",
+        ),
+        (
+            [{"repo": "psf/black", "commit": BLACK_COMMIT, "read": []}],
+            "read must list the files read, at least one",
+        ),
+        (
+            [
+                {
+                    "repo": "psf/black",
+                    "commit": BLACK_COMMIT,
+                    "read": ["../pyproject.toml", "/etc/passwd"],
+                }
+            ],
+            "read has '../pyproject.toml': not a repository path",
+        ),
+    ],
+)
+def test_a_fixture_without_checkable_sources_stops_the_corpus_table(
+    tmp_path: Path, sources: object, problem: str
+) -> None:
+    fixture = tmp_path / "shapeless"
+    fixture.mkdir()
+    matter = {"shape": "s", "imitates": "i", "prints": "p", "sources": sources}
+    (fixture / "README.md").write_text(f"---\n{yaml.safe_dump(matter)}---\n# shapeless\n")
+    with pytest.raises(SystemExit) as stopped:
+        corpus_table.front_matter(fixture)
+    assert problem in str(stopped.value)
+    assert str(stopped.value).startswith(f"{fixture}/README.md's sources: ")
+
+
+def test_a_fixture_without_sources_is_named_with_what_its_front_matter_lacks(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "README.md").write_text("---\nshape: s\nimitates: i\nprints: p\n---\n")
+    with pytest.raises(SystemExit, match=r"front matter lacks \['sources'\]"):
+        corpus_table.front_matter(tmp_path)
 
 
 def test_readme_question_table_lists_every_question_once_in_copier_yml_order() -> None:
