@@ -65,6 +65,9 @@ COMMON_FILES = {
     "README.md",
     "pyproject.toml",
     "build-tools/poetry.txt",
+    # hash_policy export (the default): lock-export.txt is the copy task's, from poetry.lock.
+    "build-tools/export_lock.py",
+    "build-tools/poetry-core.txt",
 }
 
 
@@ -275,4 +278,4 @@ def test_a_misspelt_name_in_a_fragment_fails_the_render(tmp_path: Path) -> None:
     fragment = template / "includes" / "dockerfile" / "deps-poetry.jinja"
     fragment.write_text(fragment.read_text() + "{{ hash_polcy }}\n")
     with pytest.raises(jinja2.exceptions.UndefinedError, match="'hash_polcy' is undefined"):
-        render(tmp_path / "project", {}, template=template)
+        render(tmp_path / "project", {"hash_policy": "poetry"}, template=template)
