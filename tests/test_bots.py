@@ -472,7 +472,9 @@ def test_the_lock_export_workflow_validates_and_is_clean_under_zizmor(
     result = run(["zizmor", "--offline", "--no-progress", project / ".github" / "workflows"])
     assert "No findings to report" in result.stdout + result.stderr
     # Only under hash_policy=export: other projects have no export to follow.
-    assert not (rendered_project(**answer_set("app-src+requests")) / EXPORT_WORKFLOW).exists()
+    assert not (
+        rendered_project(**answer_set("app-src+requests+hash-poetry")) / EXPORT_WORKFLOW
+    ).exists()
 
 
 # --- The whole template-update job, on an update that changes a dependency -------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from answer_sets import PACKAGE_NAME, PYTHON_VERSIONS, answers, default
+from answer_sets import PACKAGE_NAME, PYTHON_VERSIONS, answer, answers, default
 from extensions.filters import later_python_versions
 from helpers import (
     ProjectFactory,
@@ -86,6 +86,9 @@ def test_workflow_tools_install_only_by_hash(
     expected = {"ci.yml", "audit.yml", "template-update.yml"}
     if "pypi" in variant:
         expected.add("release.yml")
+    # hash_policy export re-exports the lock on Renovate's branches.
+    if answer(answers(variant), "hash_policy") == "export":
+        expected.add("lock-export.yml")
     assert {name for name, _ in installs} == expected
     for name, command in installs:
         assert re.fullmatch(r"python -m pip install --require-hashes -r (\S+)", command), (
@@ -261,6 +264,8 @@ def test_pre_commit_config_is_valid_and_all_hooks_are_local(ci_projects: dict[st
         "ruff-format",
         "mypy",
         "hadolint",
+        # hash_policy export, the default: the export follows the lock.
+        *(["poetry-export"] if answer(answers("app-src+py310"), "hash_policy") == "export" else []),
     }
     for hook in config["repos"][0]["hooks"]:
         for requirement in hook.get("additional_dependencies", []):
