@@ -133,7 +133,7 @@ class Way:
 
 
 def template_dockerfile(_: Workload, project: Path) -> Path:
-    """The default answers' Dockerfile (hash_policy poetry), rendered beside the project's."""
+    """The Dockerfile of hash_policy poetry, rendered beside the project's."""
     return project.parent / "poetry.Dockerfile"
 
 
@@ -179,8 +179,9 @@ class Measurement:
     start_to_output: list[float] = field(default_factory=list)
     # Seconds per build step of the cold builds (BuildKit's DONE times), step -> samples.
     cold_steps: dict[str, list[float]] = field(default_factory=dict)
-    # Cold builds for linux/arm64 under emulation (only some ways and workloads).
+    # Cold builds for linux/arm64 under emulation (only some ways and workloads), and their steps.
     arm64_cold_build: list[float] = field(default_factory=list)
+    arm64_cold_steps: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -342,7 +343,7 @@ def prepare(workload: Workload) -> Project:
     # One context for both template ways: rendered with hash_policy export (its build-tools/ hold
     # the export), and the default answers' Dockerfile beside it. The two .dockerignore are equal.
     render(workload, path, hash_policy="export")
-    render(workload, root / "default")
+    render(workload, root / "default", hash_policy="poetry")
     shutil.copy2(root / "default" / "Dockerfile", root / "poetry.Dockerfile")
     shutil.rmtree(root / "default")
     ignore = shutil.ignore_patterns(".venv")
@@ -480,7 +481,7 @@ def build_uv_images(arm64: bool = False) -> None:
         )  # fmt: skip
 
 
-def arm64_cold_build(project: Project, way: Way) -> float:
+def arm64_cold_build(project: Project, way: Way) -> tuple[float, dict[str, float]]:
     """One cold build for linux/arm64 under emulation, as the release workflow's QEMU builds."""
     workload = project.workload
     image = tag(workload, f"{way.key}-arm64")
@@ -498,13 +499,13 @@ def arm64_cold_build(project: Project, way: Way) -> float:
         *(part for key, value in arm64_args.items() for part in ("--build-arg", f"{key}={value}")),
         "--no-cache", project.path,
     ]  # fmt: skip
-    elapsed, _ = timed_build(command)
+    elapsed, log_text = timed_build(command)
     machine = run([DOCKER, "run", "--rm", "--entrypoint", "python", image, "-c",
                    "import platform; print(platform.machine())"]).strip()  # fmt: skip
     if machine != "aarch64":
         sys.exit(f"{image} is not an arm64 image ({machine})")
     subprocess.run([DOCKER, "image", "rm", "-f", image], capture_output=True, check=False)
-    return elapsed
+    return elapsed, step_times(log_text)
 
 
 def prune_cache_mounts() -> None:
@@ -586,7 +587,11 @@ def measure_arm64(project: Project, results: Sequence[Measurement], runs: int) -
     for run_index in range(runs):
         for way in ARM64_WAYS:
             log(f"workload {project.workload.key}, {way.key}, arm64: run {run_index + 1}/{runs}")
-            way_result(results, way).arm64_cold_build.append(arm64_cold_build(project, way))
+            result = way_result(results, way)
+            elapsed, steps = arm64_cold_build(project, way)
+            result.arm64_cold_build.append(elapsed)
+            for step, seconds in steps.items():
+                result.arm64_cold_steps.setdefault(step, []).append(seconds)
 
 
 # --- Reporting ----------------------------------------------------------------------------------
@@ -670,33 +675,41 @@ def table(workload: Workload, results: Sequence[Measurement], floor: Floor) -> l
     return [*lines, "", *step_table(results)]
 
 
-def step_table(results: Sequence[Measurement]) -> list[str]:
+def step_table(
+    results: Sequence[Measurement],
+    ways: Sequence[Way] = (TEMPLATE_WAY, REFERENCE_WAY, EXPORT_WAY),
+    steps: Callable[[Measurement], dict[str, list[float]]] = lambda m: m.cold_steps,
+    label: str = "cold build step",
+) -> list[str]:
     """Where the cold builds of the template and the reference way spend their time."""
-    ways = (TEMPLATE_WAY, REFERENCE_WAY, EXPORT_WAY)
     rows = []
     for column, way in enumerate(ways):
         found = [m for m in results if m.way == way.key]  # reports from before the export way
-        for step, samples in (found[0].cold_steps if found else {}).items():
+        for step, samples in (steps(found[0]) if found else {}).items():
             cells = [""] * len(ways)
             cells[column] = f"{median(samples):.1f}"
             rows.append(f"| `{step.replace('|', '/')}` | " + " | ".join(cells) + " |")
     if not rows:
         return []
-    header = "| cold build step | " + " | ".join(f"{way.title} (s)" for way in ways) + " |"
+    header = f"| {label} | " + " | ".join(f"{way.title} (s)" for way in ways) + " |"
     return [header, "|" + "---|" * (len(ways) + 1), *rows, ""]
 
 
 def arm64_table(results: Mapping[str, list[Measurement]]) -> list[str]:
     """Cold builds for linux/arm64 under emulation, where they were measured."""
-    rows = []
+    rows, steps = [], []
     for key, measurements in results.items():
         reference = way_result(measurements, REFERENCE_WAY).arm64_cold_build
-        for way in (way for way in ARM64_WAYS if way in measured_ways(measurements)):
+        ways = [way for way in ARM64_WAYS if way in measured_ways(measurements)]
+        for way in ways:
             samples = way_result(measurements, way).arm64_cold_build
             if samples and reference:
                 rows.append(
                     f"| ({key}) | {way.title} | {cell(median(samples), median(reference))} |"
                 )
+        steps += step_table(
+            measurements, ways, lambda m: m.arm64_cold_steps, f"({key}) arm64 cold build step"
+        )
     if not rows:
         return []
     return [
@@ -710,6 +723,7 @@ def arm64_table(results: Mapping[str, list[Measurement]]) -> list[str]:
         "|---|---|---|",
         *rows,
         "",
+        *steps,
     ]
 
 

@@ -88,17 +88,22 @@ def test_structure_and_no_folklore(rendered_project: ProjectFactory, variant: st
     given = answers(variant)
     text = dockerfile(rendered_project, variant)
     parsed = stages(text)
-    # uv's image, the builder's tools (Poetry), the build-only system packages (if any), the
-    # builder (the dependencies), the project (an app's own code), the runtime.
+    # uv's image, the builder's tools (Poetry; under hash_policy export, poetry-core for an app's
+    # wheel alone), the build-only system packages (if any), the builder (the dependencies), the
+    # project (an app's own code), the runtime.
     system = ["build-system"] if answer(given, "apt_build_packages") else []
     project = ["project"] if is_app(given) else []
-    assert list(parsed) == ["preamble", "uv", "tools", *system, "builder", *project, "runtime"]
+    uses_tools = answer(given, "hash_policy") != "export" or bool(project)
+    tools = ["tools"] if uses_tools else []
+    assert list(parsed) == ["preamble", "uv", *tools, *system, "builder", *project, "runtime"]
     image = python_image(answer(given, "python_version"), answer(given, "debian_release"))
     uv_version, uv_digest = default("uv_version"), default("uv_image_digest")
     uv = f"ghcr.io/astral-sh/uv:{uv_version}@{uv_digest}"
     assert parsed["preamble"] == [f"ARG PYTHON_IMAGE={image}", f"ARG UV_IMAGE={uv}"]
     assert parsed["uv"] == ["FROM ${UV_IMAGE} AS uv"]
-    assert parsed["tools"][0] == "FROM ${PYTHON_IMAGE} AS tools"
+    if uses_tools:
+        assert parsed["tools"][0] == "FROM ${PYTHON_IMAGE} AS tools"
+        assert "ARG PYPI_MIRROR_URL=" in parsed["tools"]
     base = "build-system" if system else "${PYTHON_IMAGE}"
     assert parsed["builder"][0] == f"FROM {base} AS builder"
     if project:
@@ -116,11 +121,10 @@ def test_structure_and_no_folklore(rendered_project: ProjectFactory, variant: st
         if line.startswith("ENV "):
             assert lines[number - 1].startswith("# "), f"ENV without a reason: {line}"
     # secret-credentials: credentials never travel as ARG or ENV.
-    for instruction in parsed["tools"] + parsed["builder"] + parsed["runtime"]:
+    for instruction in parsed.get("tools", []) + parsed["builder"] + parsed["runtime"]:
         if instruction.startswith(("ARG ", "ENV ")):
             assert not re.search(r"PASSWORD|TOKEN|USERNAME|AUTH", instruction, re.IGNORECASE)
     # mirror-argument: it exists and is empty by default, in each stage that downloads.
-    assert "ARG PYPI_MIRROR_URL=" in parsed["tools"]
     assert "ARG PYPI_MIRROR_URL=" in parsed["builder"]
     # Poetry pinned to the answer, in the builder's tools file.
     tools = (rendered_project(**given) / "build-tools" / "poetry.txt").read_text()
@@ -146,9 +150,12 @@ def test_strategy_matches_hash_policy(rendered_project: ProjectFactory, variant:
     if policy == "export":
         assert "python build-tools/export_lock.py --verify" in dependencies
         assert "--no-deps" in dependencies
-        text = "\n".join(parsed["tools"] + builder_steps + parsed.get("project", []))
+        text = "\n".join(parsed.get("tools", []) + builder_steps + parsed.get("project", []))
         assert "/opt/poetry/bin/poetry" not in text
-        assert "-r /tmp/poetry-core.txt" in "\n".join(parsed["tools"])
+        built_by_poetry_core = "-r /tmp/poetry-core.txt" in "\n".join(parsed.get("tools", []))
+        assert built_by_poetry_core is is_app(given)
+        poetry_core_txt = rendered_project(**given) / "build-tools" / "poetry-core.txt"
+        assert poetry_core_txt.is_file() is is_app(given)
     assert ("poetry export" in dependencies) is (policy in ("pip", "none"))
     # Every policy installs the answered extras (the project wheel is --no-deps either way); the
     # export policy's script exports them.

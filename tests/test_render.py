@@ -67,7 +67,6 @@ COMMON_FILES = {
     "build-tools/poetry.txt",
     # hash_policy export (the default): lock-export.txt is the copy task's, from poetry.lock.
     "build-tools/export_lock.py",
-    "build-tools/poetry-core.txt",
 }
 
 
@@ -83,6 +82,7 @@ COMMON_FILES = {
                 f"src/{PACKAGE_NAME}/cli.py",
                 f"src/{PACKAGE_NAME}/py.typed",
                 "tests/test_cli.py",
+                "build-tools/poetry-core.txt",  # export: the wheel's backend, hash-pinned
             },
         ),
         (
@@ -93,6 +93,7 @@ COMMON_FILES = {
                 f"{PACKAGE_NAME}/cli.py",
                 f"{PACKAGE_NAME}/py.typed",
                 "tests/test_cli.py",
+                "build-tools/poetry-core.txt",  # export: the wheel's backend, hash-pinned
             },
         ),
         ({"project_type": "deps-only"}, {"tests/test_environment.py"}),
