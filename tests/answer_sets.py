@@ -78,6 +78,7 @@ FEATURES: dict[str, dict[str, Any]] = {
     "requests": {"dependencies": ["requests>=2.31"]},
     "pyyaml": {"dependencies": ["PyYAML>=6"]},
     "no-dependencies": {"dependencies": []},
+    "hash-poetry": {"hash_policy": "poetry"},
     "hash-pip": {"hash_policy": "pip"},
     "hash-none": {"hash_policy": "none"},
     "hash-export": {"hash_policy": "export"},

@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from answer_sets import default
 from helpers import (
     DOCKER,
     IMAGE_REPOSITORY,
@@ -179,6 +181,32 @@ def edited_image(
 def history(shared_cache: SharedCache) -> Path:
     """The update tests' template history (helpers.build_history), built once per run."""
     return shared_cache.get("update-template-history", {"source": str(TEMPLATE)}, build_history)
+
+
+@pytest.fixture(scope="session")
+def plain_poetry(shared_cache: SharedCache) -> Path:
+    """The bin folder of a Poetry as `pip install poetry` gives it: no poetry-plugin-export.
+
+    Only poetry-plugin-pypi-mirror beside it, which stands in for the network here (Poetry's PyPI
+    client needs the JSON API this machine's proxy does not serve).
+    """
+    versions = {
+        name: default(name) for name in ("poetry_version", "poetry_plugin_pypi_mirror_version")
+    }
+
+    def install(path: Path) -> None:
+        run([sys.executable, "-m", "venv", path])
+        run(
+            [
+                path / "bin" / "pip",
+                "install",
+                "--quiet",
+                f"poetry=={versions['poetry_version']}",
+                f"poetry-plugin-pypi-mirror=={versions['poetry_plugin_pypi_mirror_version']}",
+            ]
+        )
+
+    return shared_cache.get("plain-poetry", versions, install) / "bin"
 
 
 @pytest.fixture(scope="session")

@@ -361,6 +361,10 @@ def test_adoption_keeps_every_existing_file_byte_identical(adopted: Any, name: s
     assert {"Dockerfile", ".dockerignore", ".copier-answers.yml"} <= added
     assert not added & {"pyproject.toml", "README.md", "LICENSE"}
     assert not [path for path in added if path.endswith(".py")], "a stub module or test was added"
+    # Adoption's default policy needs nothing in the team's pyproject.toml (export would need
+    # [tool.poetry.requires-plugins]): poetry, and none of export's files.
+    assert read_answers(result.project)["hash_policy"] == "poetry"
+    assert not added & {"build-tools/export_lock.py", "build-tools/lock-export.txt"}
 
 
 @pytest.mark.parametrize("name", BY_NAME)

@@ -114,8 +114,9 @@ def deps(files: dict[str, list[dict[str, Any]]], manager: str, path: str) -> lis
     [
         {"hash_policy": "pip", "dependencies": ["requests>=2"]},
         {"project_type": "deps-only", "python_version": "3.11", "debian_release": "bookworm"},
+        {},
     ],
-    ids=["app-pip-requests", "deps-only-3.11-bookworm"],
+    ids=["app-pip-requests", "deps-only-3.11-bookworm", "default"],
 )
 def test_renovate_updates_only_what_the_project_owns(
     renovate: list[str], locked_project: Any, project_copy: Any, answers: dict[str, Any]
@@ -139,6 +140,12 @@ def test_renovate_updates_only_what_the_project_owns(
     }
     for name in ["pytest", "ruff", "mypy", *(["requests"] if "dependencies" in answers else [])]:
         assert from_pyproject[name] == locked[name], name
+    # The export plugin a project requires (hash_policy export, the default) is the template's
+    # pin, the version CI installs by hash: Renovate does not read [tool.poetry.requires-plugins].
+    poetry_table = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["poetry"]
+    if "requires-plugins" in poetry_table:
+        assert "poetry-plugin-export" in poetry_table["requires-plugins"]
+        assert "poetry-plugin-export" not in from_pyproject
 
 
 @pytest.mark.slow
@@ -472,7 +479,9 @@ def test_the_lock_export_workflow_validates_and_is_clean_under_zizmor(
     result = run(["zizmor", "--offline", "--no-progress", project / ".github" / "workflows"])
     assert "No findings to report" in result.stdout + result.stderr
     # Only under hash_policy=export: other projects have no export to follow.
-    assert not (rendered_project(**answer_set("app-src+requests")) / EXPORT_WORKFLOW).exists()
+    assert not (
+        rendered_project(**answer_set("app-src+requests+hash-poetry")) / EXPORT_WORKFLOW
+    ).exists()
 
 
 # --- The whole template-update job, on an update that changes a dependency -------------------

@@ -55,7 +55,8 @@ def tools_step(project: Path) -> str:
 
 
 def test_every_build_tool_is_pinned_by_hash_at_the_template_versions(tmp_path: Path) -> None:
-    project = render(tmp_path / "project", {})
+    # The tools stage that installs build-tools/poetry.txt: every policy's but export's.
+    project = render(tmp_path / "project", {"hash_policy": "poetry"})
     tools = requirements((project / "build-tools" / "poetry.txt").read_text())
     pins = {Requirement(line).name: str(Requirement(line).specifier) for line in tools}
     assert pins["poetry"] == f"=={default('poetry_version')}"
@@ -88,7 +89,7 @@ def test_uv_comes_from_its_image_pinned_by_version_and_digest(tmp_path: Path) ->
 
 
 def test_another_poetry_release_is_installed_by_version_and_said_so(tmp_path: Path) -> None:
-    project = render(tmp_path / "project", {"poetry_version": "2.4.0"})
+    project = render(tmp_path / "project", {"poetry_version": "2.4.0", "hash_policy": "poetry"})
     text = (project / "build-tools" / "poetry.txt").read_text()
     assert "hash-pins only the Poetry release it" in text
     assert requirements(text) == {

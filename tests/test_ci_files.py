@@ -6,7 +6,10 @@ replayed step by step in a fresh copy of a generated project, the way a GitHub r
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import sys
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,12 +17,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from answer_sets import PACKAGE_NAME, PYTHON_VERSIONS, answers
+from answer_sets import PACKAGE_NAME, PYTHON_VERSIONS, answer, answers, default
 from extensions.filters import later_python_versions
 from helpers import (
     ProjectFactory,
+    env,
     read_answers,
     run,
+    template_snapshot,
     tool_env,
 )
 from workflow_replay import (
@@ -81,6 +86,9 @@ def test_workflow_tools_install_only_by_hash(
     expected = {"ci.yml", "audit.yml", "template-update.yml"}
     if "pypi" in variant:
         expected.add("release.yml")
+    # hash_policy export re-exports the lock on Renovate's branches.
+    if answer(answers(variant), "hash_policy") == "export":
+        expected.add("lock-export.yml")
     assert {name for name, _ in installs} == expected
     for name, command in installs:
         assert re.fullmatch(r"python -m pip install --require-hashes -r (\S+)", command), (
@@ -256,6 +264,8 @@ def test_pre_commit_config_is_valid_and_all_hooks_are_local(ci_projects: dict[st
         "ruff-format",
         "mypy",
         "hadolint",
+        # hash_policy export, the default: the export follows the lock.
+        *(["poetry-export"] if answer(answers("app-src+py310"), "hash_policy") == "export" else []),
     }
     for hook in config["repos"][0]["hooks"]:
         for requirement in hook.get("additional_dependencies", []):
@@ -483,6 +493,81 @@ def test_the_export_hook_rewrites_an_export_the_lock_left_behind(
     run([*EXPORT_SCRIPT, "--verify"], cwd=project)
     run(["git", "add", "--all"], cwd=project)
     assert run(hook, cwd=project, env=env, check=False).returncode == 0
+
+
+@pytest.mark.slow
+def test_a_poetry_without_the_export_plugin_writes_the_export_and_its_hook_needs_none(
+    plain_poetry: Path, pre_commit_home: Path, tmp_path: Path
+) -> None:
+    # A developer's Poetry from `pip install poetry`, first on PATH; no other Poetry there.
+    tooling = str(Path(sys.executable).parent)
+    path = [str(plain_poetry), *(p for p in os.environ["PATH"].split(os.pathsep) if p != tooling)]
+    user = env(PATH=os.pathsep.join(path), PRE_COMMIT_HOME=str(pre_commit_home))
+    assert run(["poetry", "--version"], env=user).stdout.startswith("Poetry (version 2.")
+    missing = run(["poetry", "export", "--help"], env=user, check=False)
+    assert "The requested command export does not exist." in missing.stderr
+
+    # copier copy with the defaults: hash_policy export, the copy's tasks run with that Poetry.
+    project = tmp_path / "project"
+    copied = run(
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--data",
+            "project_name=Plain Poetry",
+            "--data",
+            'dependencies=["six>=1.16"]',
+            str(template_snapshot()),
+            str(project),
+        ],
+        env=user,
+        input="",
+    )
+    assert read_answers(project)["hash_policy"] == "export"
+    requires = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["poetry"]
+    assert requires["requires-plugins"] == {
+        "poetry-plugin-export": default("poetry_plugin_export_version")
+    }
+    output = copied.stdout + copied.stderr
+    assert "build-tools/lock-export.txt written from poetry.lock." in output, output
+    # Poetry installed the plugin for this project only, and keeps it out of git (and so out of
+    # .dockerignore's allow-list and the build context).
+    plugins = project / ".poetry" / "plugins"
+    assert [d.name for d in plugins.glob("poetry_plugin_export-*.dist-info")] == [
+        f"poetry_plugin_export-{default('poetry_plugin_export_version')}.dist-info"
+    ]
+    run(["git", "init", "--quiet"], cwd=project, env=user)
+    run(["git", "add", "--all"], cwd=project, env=user)
+    assert ".poetry" not in run(["git", "ls-files"], cwd=project, env=user).stdout
+    run([*EXPORT_SCRIPT, "--check"], cwd=project, env=user)
+
+    # The hook brings its own Poetry and plugin: it works with the project's plugins gone.
+    shutil.rmtree(project / ".poetry")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"six>=1.16"', '"six>=1.17"'))
+    run(["poetry", "lock"], cwd=project, env=user)
+    run(["git", "add", "--all"], cwd=project, env=user)
+    assert run([*EXPORT_SCRIPT, "--verify"], cwd=project, env=user, check=False).returncode != 0
+    hook = [
+        sys.executable,
+        "-m",
+        "pre_commit",
+        "run",
+        "poetry-export",
+        "--all-files",
+        "--color",
+        "never",
+    ]
+    fixed = run(hook, cwd=project, env=user, check=False)
+    assert fixed.returncode != 0 and "files were modified by this hook" in fixed.stdout, (
+        fixed.stdout + fixed.stderr
+    )
+    assert not (project / ".poetry").exists()
+    run([*EXPORT_SCRIPT, "--verify"], cwd=project, env=user)
 
 
 def test_ci_without_pre_commit_checks_the_export(

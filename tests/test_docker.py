@@ -61,15 +61,15 @@ pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
 
 VARIANTS = [
     "app-src",
-    "app-src+requests",
+    "app-src+requests+hash-poetry",
     "app-src+requests+hash-pip",
     "app-src+requests+hash-none",
-    "app-src+requests+hash-export",
+    "app-src+requests",
     "app-flat+requests",
-    "deps-only",
+    "deps-only+hash-poetry",
     "deps-only+hash-pip",
     "deps-only+hash-none",
-    "deps-only+hash-export",
+    "deps-only",
     "app-src+requests+apt",
     "app-src+requests+no-bytecode",
     "app-src+py311-bookworm",
@@ -204,7 +204,7 @@ COUNT_PYC = (
 
 @pytest.mark.parametrize(
     "variant",
-    ["app-src+requests", "app-src+requests+hash-pip", "app-src+requests+no-bytecode"],
+    ["app-src+requests+hash-poetry", "app-src+requests+hash-pip", "app-src+requests+no-bytecode"],
 )
 def test_bytecode_is_shipped_only_when_asked(image: BuiltImage, variant: str) -> None:
     all_pyc, project_pyc = map(int, python_in(image.tag, COUNT_PYC).split())
@@ -237,7 +237,7 @@ def test_apt_packages_land_in_their_stage_only(image: BuiltImage) -> None:
 # lean-runtime: size against the floor ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variant", ["app-src+requests"])
+@pytest.mark.parametrize("variant", ["app-src+requests+hash-poetry"])
 def test_image_size_is_within_ten_percent_of_a_bare_venv(image: BuiltImage) -> None:
     base = DEFAULT_BASE_IMAGE
     overhead = inspect(image.tag)["Size"] - inspect(base)["Size"]
@@ -283,10 +283,10 @@ def test_image_size_is_within_ten_percent_of_a_bare_venv(image: BuiltImage) -> N
 @pytest.mark.parametrize(
     "variant",
     [
-        "app-src+requests",
+        "app-src+requests+hash-poetry",
         "app-src+requests+hash-pip",
         "app-src+requests+hash-none",
-        "app-src+requests+hash-export",
+        "app-src+requests",
     ],
 )
 def test_source_change_reuses_the_dependency_layer(
@@ -333,7 +333,7 @@ def tamper_lock(project: Path, package: str) -> None:
 @pytest.mark.parametrize(
     ("variant", "tool"),
     [
-        ("app-src+requests", "poetry"),
+        ("app-src+requests+hash-poetry", "poetry"),
         ("app-src+requests+hash-pip", "pip"),
         ("deps-only+hash-pip", "pip"),
     ],
@@ -362,7 +362,7 @@ def export_lock(project: Path, check: bool = True) -> subprocess.CompletedProces
 
 @pytest.mark.parametrize(
     ("variant", "package"),
-    [("app-src+requests+hash-export", "idna"), ("deps-only+hash-export", "six")],
+    [("app-src+requests", "idna"), ("deps-only", "six")],
 )
 def test_tampered_export_hash_fails_the_build(
     image: BuiltImage, variant: str, package: str, tmp_path: Path
@@ -385,7 +385,7 @@ def test_tampered_export_hash_fails_the_build(
     assert HASH_ERRORS["pip"].search(result.stderr), result.stderr[-3000:]
 
 
-@pytest.mark.parametrize("variant", ["app-src+requests+hash-export"])
+@pytest.mark.parametrize("variant", ["app-src+requests"])
 def test_stale_export_fails_the_build_with_the_command_that_fixes_it(
     image: BuiltImage, variant: str, tmp_path: Path
 ) -> None:
@@ -409,7 +409,7 @@ def test_stale_export_fails_the_build_with_the_command_that_fixes_it(
 
 @pytest.mark.parametrize(
     "variant",
-    ["app-src+requests", "app-src+requests+hash-pip", "app-src+requests+hash-export"],
+    ["app-src+requests+hash-poetry", "app-src+requests+hash-pip", "app-src+requests"],
 )
 def test_lock_entry_without_files_fails_the_build_with_the_reason(
     image: BuiltImage, variant: str, tmp_path: Path
@@ -436,7 +436,7 @@ def test_lock_entry_without_files_fails_the_build_with_the_reason(
 PLUGIN_INSTALL = "Installing Poetry plugins only for the current project"
 
 
-@pytest.mark.parametrize("variant", ["app-src+requests"])
+@pytest.mark.parametrize("variant", ["app-src+requests+hash-poetry"])
 def test_project_plugins_never_install_outside_the_hashes(
     image: BuiltImage, variant: str, tmp_path: Path
 ) -> None:
@@ -465,7 +465,7 @@ CONTEXT_PROBE = f"FROM {DEFAULT_BASE_IMAGE}\nCOPY . /context\n"
 
 
 @pytest.mark.parametrize(
-    "variant", ["app-src", "app-flat+requests", "deps-only", "app-src+requests+hash-export"]
+    "variant", ["app-src", "app-flat+requests", "deps-only+hash-poetry", "app-src+requests"]
 )
 def test_build_context_holds_only_what_the_image_needs(
     image: BuiltImage, variant: str, tmp_path: Path
@@ -910,10 +910,10 @@ def test_service_runs_with_a_read_only_root_any_uid_and_no_capabilities(
 # extras-installed --------------------------------------------------------------------------------
 
 EXTRAS_VARIANTS = [
-    "app-src+extras",
+    "app-src+extras+hash-poetry",
     "app-src+extras+hash-pip",
     "app-src+extras+hash-none",
-    "app-src+extras+hash-export",
+    "app-src+extras",
 ]
 # The extra holds a package for every platform and one for Windows only (its marker excludes it).
 EXTRA_REQUIREMENTS = ["six>=1.16", "colorama>=0.4; sys_platform == 'win32'"]
@@ -946,7 +946,7 @@ def test_extras_are_installed_under_every_policy(
 
 
 def test_without_the_extras_answer_the_image_has_no_extra(built_image: ImageFactory) -> None:
-    image = built_image(**answers("app-src+requests"))
+    image = built_image(**answers("app-src+requests+hash-poetry"))
     assert python_in(image.tag, "import importlib.util as u; print(u.find_spec('six'))") == (
         "None\n"
     )

@@ -36,11 +36,12 @@ def doc_text() -> str:
 # The default answers, then each variant the page explains in "What the other answers change".
 DOCUMENTED = [
     "app-src",
+    "app-src+hash-poetry",
     "app-src+hash-pip",
     "app-src+hash-none",
-    "app-src+hash-export",
-    "app-src+private-index+hash-export",
+    "app-src+private-index+hash-poetry",
     "deps-only",
+    "deps-only+hash-poetry",
     "app-src+no-bytecode",
     "app-src+apt",
     "app-src+private-index",

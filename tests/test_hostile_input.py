@@ -222,16 +222,28 @@ def test_any_healthcheck_path_is_refused_or_reaches_every_file_intact(
 def test_any_extras_are_refused_or_reach_every_file_intact(
     render_or_refuse: Render, value: list[str]
 ) -> None:
-    answers = {"extras": value}
-    outcome = render_or_refuse(answers)
-    if isinstance(outcome, str):
-        assert_refusal_explains(outcome, "extras")
-        return
-    assert_project_is_sound(outcome, answers)
-    metadata = tomllib.loads((outcome / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert metadata["optional-dependencies"] == {extra: [] for extra in value}
-    flags = "".join(f" --extras {extra}" for extra in value)
-    assert f"--no-interaction{flags} --compile" in (outcome / "Dockerfile").read_text()
+    # Where each policy names the extras: Poetry's install in the Dockerfile, or the export script.
+    for policy in ("export", "poetry"):
+        answers = {"extras": value, "hash_policy": policy}
+        outcome = render_or_refuse(answers)
+        if isinstance(outcome, str):
+            assert_refusal_explains(outcome, "extras")
+            return
+        assert_project_is_sound(outcome, answers)
+        pyproject = (outcome / "pyproject.toml").read_text(encoding="utf-8")
+        metadata = tomllib.loads(pyproject)["project"]
+        assert metadata["optional-dependencies"] == {extra: [] for extra in value}
+        if policy == "poetry":
+            flags = "".join(f" --extras {extra}" for extra in value)
+            assert f"--no-interaction{flags} --compile" in (outcome / "Dockerfile").read_text()
+        else:
+            script = ast.parse((outcome / "build-tools" / "export_lock.py").read_text())
+            [extras] = [
+                node.value
+                for node in script.body
+                if isinstance(node, ast.AnnAssign) and ast.unparse(node.target) == "EXTRAS"
+            ]
+            assert ast.literal_eval(extras) == value
 
 
 def assert_service_reads_back(project: Path, answers: dict[str, Any]) -> None:

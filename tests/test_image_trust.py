@@ -104,8 +104,8 @@ def clean_clone_wheel(project: Path, tmp_path: Path) -> set[str]:
     return {name.split("/", 1)[1] for name in names if name.startswith("my_tool/")}
 
 
-# The default answers, and hash_policy export (its build-tools/ hold the committed export).
-POLICIES = [{}, {"hash_policy": "export"}]
+# The default answers (hash_policy export: its build-tools/ hold the committed export), and poetry.
+POLICIES = [{}, {"hash_policy": "poetry"}]
 EXPORT_FILES = {
     "build-tools/lock-export.txt",
     "build-tools/export_lock.py",
@@ -113,7 +113,7 @@ EXPORT_FILES = {
 }
 
 
-@pytest.fixture(scope="module", params=POLICIES, ids=["default", "export"])
+@pytest.fixture(scope="module", params=POLICIES, ids=["default-export", "poetry"])
 def planted_image(
     request: pytest.FixtureRequest,
     built_image: ImageFactory,

@@ -65,6 +65,8 @@ COMMON_FILES = {
     "README.md",
     "pyproject.toml",
     "build-tools/poetry.txt",
+    # hash_policy export (the default): lock-export.txt is the copy task's, from poetry.lock.
+    "build-tools/export_lock.py",
 }
 
 
@@ -80,6 +82,7 @@ COMMON_FILES = {
                 f"src/{PACKAGE_NAME}/cli.py",
                 f"src/{PACKAGE_NAME}/py.typed",
                 "tests/test_cli.py",
+                "build-tools/poetry-core.txt",  # export: the wheel's backend, hash-pinned
             },
         ),
         (
@@ -90,6 +93,7 @@ COMMON_FILES = {
                 f"{PACKAGE_NAME}/cli.py",
                 f"{PACKAGE_NAME}/py.typed",
                 "tests/test_cli.py",
+                "build-tools/poetry-core.txt",  # export: the wheel's backend, hash-pinned
             },
         ),
         ({"project_type": "deps-only"}, {"tests/test_environment.py"}),
@@ -275,4 +279,4 @@ def test_a_misspelt_name_in_a_fragment_fails_the_render(tmp_path: Path) -> None:
     fragment = template / "includes" / "dockerfile" / "deps-poetry.jinja"
     fragment.write_text(fragment.read_text() + "{{ hash_polcy }}\n")
     with pytest.raises(jinja2.exceptions.UndefinedError, match="'hash_polcy' is undefined"):
-        render(tmp_path / "project", {}, template=template)
+        render(tmp_path / "project", {"hash_policy": "poetry"}, template=template)

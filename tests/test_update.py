@@ -277,11 +277,21 @@ def test_update_with_new_answers_rewrites_the_dockerfile_and_the_answers(new_ans
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("recorded", [True, False], ids=["recorded", "answer-missing"])
 def test_a_project_on_poetry_keeps_its_policy_through_an_update(
-    history: Path, tmp_path: Path
+    history: Path, tmp_path: Path, recorded: bool
 ) -> None:
-    # Whatever the template's default for new projects, the recorded answer is the project's.
+    # A new project's default is export: the update must not carry it to a project on poetry.
+    fresh = generate(history, tmp_path / "fresh", "0.2.0")
+    assert read_answers(fresh)["hash_policy"] == "export"
+    # A project made before export was the default: its answers file records `hash_policy:
+    # poetry` (every release recorded it), or, edited by hand, nothing (the migration keeps poetry).
     project = generate(history, tmp_path / "project", "0.1.0", "hash_policy=poetry", lock=True)
+    answers_file = project / ".copier-answers.yml"
+    assert "\nhash_policy: poetry\n" in answers_file.read_text()
+    if not recorded:
+        answers_file.write_text(answers_file.read_text().replace("\nhash_policy: poetry\n", "\n"))
+        commit(project, "The answers file loses its hash_policy")
     result = update(project, "0.2.0")
     assert read_answers(project)["hash_policy"] == "poetry"
     assert read_answers(project)["_commit"] == "0.2.0"
@@ -369,10 +379,8 @@ def test_migration_renames_the_old_answer_and_the_update_applies_it(
     )
 
 
-def load_migration() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "rename_answer", TEMPLATE / "migrations" / "rename_answer.py"
-    )
+def load_migration(name: str = "rename_answer") -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, TEMPLATE / "migrations" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -418,6 +426,51 @@ def test_migration_script_edits_the_file_in_place(tmp_path: Path) -> None:
     assert yaml.safe_load(answers.read_text())["hash_policy"] == "pip"
     # A project without an answers file is not an error: there is nothing to migrate.
     run([sys.executable, script, tmp_path / "missing.yml", "hash_mode", "hash_policy"])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "_commit: 0.1.0\nci: github\n",
+            {"_commit": "0.1.0", "ci": "github", "hash_policy": "poetry"},
+            id="missing",
+        ),
+        pytest.param(
+            "_commit: 0.1.0\nci: github",
+            {"_commit": "0.1.0", "ci": "github", "hash_policy": "poetry"},
+            id="no-final-newline",
+        ),
+        pytest.param(
+            "_commit: 0.1.0\nhash_policy: pip\n",
+            {"_commit": "0.1.0", "hash_policy": "pip"},
+            id="recorded-kept",
+        ),
+        pytest.param(
+            "_commit: 0.1.0\nhash_policy_note: x\n",
+            {"_commit": "0.1.0", "hash_policy_note": "x", "hash_policy": "poetry"},
+            id="longer-key-is-not-it",
+        ),
+    ],
+)
+def test_record_answer_adds_only_a_missing_answer(text: str, expected: dict[str, str]) -> None:
+    assert yaml.safe_load(
+        load_migration("record_answer").with_answer(text, "hash_policy", "poetry")
+    ) == (expected)
+
+
+def test_record_answer_script_edits_the_file_in_place(tmp_path: Path) -> None:
+    answers = tmp_path / ".copier-answers.yml"
+    answers.write_text("# Changes here will be overwritten by Copier\n_commit: 0.1.0\n")
+    script = TEMPLATE / "migrations" / "record_answer.py"
+    result = run([sys.executable, script, answers, "hash_policy", "poetry"])
+    assert answers.read_text().startswith("# Changes here will be overwritten by Copier\n")
+    assert yaml.safe_load(answers.read_text())["hash_policy"] == "poetry"
+    assert "recorded no 'hash_policy'" in result.stderr
+    # Run again (every update runs it): nothing changes, nothing is said.
+    again = run([sys.executable, script, answers, "hash_policy", "pip"])
+    assert yaml.safe_load(answers.read_text())["hash_policy"] == "poetry" and again.stderr == ""
+    run([sys.executable, script, tmp_path / "missing.yml", "hash_policy", "poetry"])
 
 
 # --- The post-update lock check and check-update --------------------------------------------------
