@@ -439,13 +439,14 @@ def replace_once(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-# How a template renames a question without losing the answer: migrations/rename_answer.py before
+# How a template renames a question without losing the answer: migrations/answers_file.py before
 # the update. This history's 0.1.0 renames `hash_mode` (its 0.0.1) to `hash_policy`.
 RENAME_MIGRATION = """\
   - version: "0.1.0"
     command:
       - "{{ _copier_python }}"
-      - "{{ _copier_conf.src_path }}/migrations/rename_answer.py"
+      - "{{ _copier_conf.src_path }}/migrations/answers_file.py"
+      - rename
       - "{{ _copier_conf.answers_file }}"
       - hash_mode
       - hash_policy

@@ -379,8 +379,11 @@ def test_migration_renames_the_old_answer_and_the_update_applies_it(
     )
 
 
-def load_migration(name: str = "rename_answer") -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, TEMPLATE / "migrations" / f"{name}.py")
+MIGRATION = TEMPLATE / "migrations" / "answers_file.py"
+
+
+def load_migration() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("answers_file", MIGRATION)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -421,11 +424,14 @@ def test_rename_key_leaves_an_answered_new_question_alone(text: str) -> None:
 def test_migration_script_edits_the_file_in_place(tmp_path: Path) -> None:
     answers = tmp_path / ".copier-answers.yml"
     answers.write_text(ANSWERS)
-    script = TEMPLATE / "migrations" / "rename_answer.py"
-    run([sys.executable, script, answers, "hash_mode", "hash_policy"])
+    result = run([sys.executable, MIGRATION, "rename", answers, "hash_mode", "hash_policy"])
     assert yaml.safe_load(answers.read_text())["hash_policy"] == "pip"
+    assert "answer 'hash_mode' is now 'hash_policy'" in result.stderr
     # A project without an answers file is not an error: there is nothing to migrate.
-    run([sys.executable, script, tmp_path / "missing.yml", "hash_mode", "hash_policy"])
+    run([sys.executable, MIGRATION, "rename", tmp_path / "missing.yml", "hash_mode", "x"])
+    # Anything but the two commands is refused with the usage.
+    refused = run([sys.executable, MIGRATION, "delete", answers, "a", "b"], check=False)
+    assert refused.returncode == 2 and "answers_file.py record" in refused.stderr
 
 
 @pytest.mark.parametrize(
@@ -454,23 +460,21 @@ def test_migration_script_edits_the_file_in_place(tmp_path: Path) -> None:
     ],
 )
 def test_record_answer_adds_only_a_missing_answer(text: str, expected: dict[str, str]) -> None:
-    assert yaml.safe_load(
-        load_migration("record_answer").with_answer(text, "hash_policy", "poetry")
-    ) == (expected)
+    assert yaml.safe_load(load_migration().with_answer(text, "hash_policy", "poetry")) == (expected)
 
 
 def test_record_answer_script_edits_the_file_in_place(tmp_path: Path) -> None:
     answers = tmp_path / ".copier-answers.yml"
     answers.write_text("# Changes here will be overwritten by Copier\n_commit: 0.1.0\n")
-    script = TEMPLATE / "migrations" / "record_answer.py"
-    result = run([sys.executable, script, answers, "hash_policy", "poetry"])
+    script = [sys.executable, MIGRATION, "record"]
+    result = run([*script, answers, "hash_policy", "poetry"])
     assert answers.read_text().startswith("# Changes here will be overwritten by Copier\n")
     assert yaml.safe_load(answers.read_text())["hash_policy"] == "poetry"
     assert "recorded no 'hash_policy'" in result.stderr
     # Run again (every update runs it): nothing changes, nothing is said.
-    again = run([sys.executable, script, answers, "hash_policy", "pip"])
+    again = run([*script, answers, "hash_policy", "pip"])
     assert yaml.safe_load(answers.read_text())["hash_policy"] == "poetry" and again.stderr == ""
-    run([sys.executable, script, tmp_path / "missing.yml", "hash_policy", "poetry"])
+    run([*script, tmp_path / "missing.yml", "hash_policy", "poetry"])
 
 
 # --- The post-update lock check and check-update --------------------------------------------------
