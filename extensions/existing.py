@@ -41,6 +41,8 @@ TEMPLATE_FILES = (
     "Dockerfile",
     "build-tools/poetry.txt",
     "build-tools/backend.txt",
+    "build-tools/export_lock.py",
+    "build-tools/poetry-core.txt",
     ".pre-commit-config.yaml",
     ".github/renovate.json",
     ".github/tools/poetry.txt",
@@ -50,6 +52,7 @@ TEMPLATE_FILES = (
     ".github/workflows/audit.yml",
     ".github/workflows/release.yml",
     ".github/workflows/template-update.yml",
+    ".github/workflows/lock-export.yml",
 )
 # The files poetry-core puts in a wheel's metadata when pyproject names none (its default globs).
 DEFAULT_LICENSE_GLOBS = ("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*")

@@ -111,8 +111,15 @@ def tamper(path: Path) -> None:
 
 
 TOOL_HASH_ERRORS = {
-    # uv installs Poetry and its plugins.
+    # hash_policy poetry: uv installs Poetry and its plugins.
     "poetry.txt": re.compile(r"Hash mismatch for `anyio==[^`]+`"),
+    # hash_policy export (the default): uv installs poetry-core alone.
+    "poetry-core.txt": re.compile(r"Hash mismatch for `poetry-core==[^`]+`"),
+}
+# The answers whose tools stage installs each file (the default is hash_policy export).
+TOOL_ANSWERS: dict[str, dict[str, Any]] = {
+    "poetry.txt": {"hash_policy": "poetry"},
+    "poetry-core.txt": {},
 }
 
 
@@ -122,7 +129,7 @@ TOOL_HASH_ERRORS = {
 def test_tampered_build_tool_hash_fails_the_build(
     locked_project: Any, tools_file: str, tmp_path: Path
 ) -> None:
-    project = copy_project(locked_project(), tmp_path / "project")
+    project = copy_project(locked_project(**TOOL_ANSWERS[tools_file]), tmp_path / "project")
     tamper(project / "build-tools" / tools_file)
     tag = image_tag({"tampered_tools": tools_file})
     result = docker_build(project, tag, check=False, target="tools")

@@ -41,7 +41,12 @@ def scripts(project: Path) -> dict[str, str]:
 
 
 def python_files(project: Path) -> list[str]:
-    return sorted(str(path.relative_to(project)) for path in project.rglob("*.py"))
+    """The project's own Python files: its package and tests (build-tools/ is the template's)."""
+    return sorted(
+        str(path.relative_to(project))
+        for path in project.rglob("*.py")
+        if path.relative_to(project).parts[0] != "build-tools"
+    )
 
 
 def test_the_stub_cli_is_the_default_target(rendered_project: ProjectFactory) -> None:

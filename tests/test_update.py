@@ -134,6 +134,8 @@ def make_round_trip(history: Path) -> Callable[[Path], None]:
             f"USER 10001:10001\n{USER_DOCKERFILE_LINE}\n",
         )
         run(["poetry", "lock", "--no-interaction"], cwd=project)
+        # What the project's poetry-export hook does on commit (hash_policy export, the default).
+        run(["python3", "build-tools/export_lock.py"], cwd=project)
         commit(project, "User edits: code, test, README, a dependency, the Dockerfile")
         result = update(project, "0.2.0")
         project.with_name(project.name + ".log").write_text(result.stdout + result.stderr)
@@ -182,8 +184,10 @@ def test_update_brings_the_template_fix_and_keeps_every_user_edit(round_trip: Pa
     metadata = pyproject(round_trip)
     assert metadata["tool"]["mypy"]["warn_unreachable"] is True
     assert metadata["project"]["dependencies"] == ["attrs>=23"]
-    # The post-update lock check ran and found the user's lock still matching.
+    # The post-update lock check ran and found the user's lock still matching, and the image's
+    # export still follows it.
     run(["poetry", "check", "--lock"], cwd=round_trip)
+    run(["python3", "build-tools/export_lock.py", "--check"], cwd=round_trip)
     assert (
         STALE_LOCK_LINE
         not in round_trip.with_name(round_trip.name + ".log").read_text().splitlines()
