@@ -94,8 +94,8 @@ def test_structure_and_no_folklore(rendered_project: ProjectFactory, variant: st
     system = ["build-system"] if answer(given, "apt_build_packages") else []
     project = ["project"] if is_app(given) else []
     uses_tools = answer(given, "hash_policy") != "export" or bool(project)
-    tools = ["tools"] if uses_tools else []
-    assert list(parsed) == ["preamble", "uv", *tools, *system, "builder", *project, "runtime"]
+    tools_stage = ["tools"] if uses_tools else []
+    assert list(parsed) == ["preamble", "uv", *tools_stage, *system, "builder", *project, "runtime"]
     image = python_image(answer(given, "python_version"), answer(given, "debian_release"))
     uv_version, uv_digest = default("uv_version"), default("uv_image_digest")
     uv = f"ghcr.io/astral-sh/uv:{uv_version}@{uv_digest}"

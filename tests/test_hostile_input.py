@@ -243,7 +243,7 @@ def test_any_extras_are_refused_or_reach_every_file_intact(
                 for node in script.body
                 if isinstance(node, ast.AnnAssign) and ast.unparse(node.target) == "EXTRAS"
             ]
-            assert ast.literal_eval(extras) == value
+            assert extras is not None and ast.literal_eval(extras) == value
 
 
 def assert_service_reads_back(project: Path, answers: dict[str, Any]) -> None:

@@ -470,7 +470,7 @@ def test_record_answer_adds_only_a_missing_answer(text: str, expected: dict[str,
 def test_record_answer_script_edits_the_file_in_place(tmp_path: Path) -> None:
     answers = tmp_path / ".copier-answers.yml"
     answers.write_text("# Changes here will be overwritten by Copier\n_commit: 0.1.0\n")
-    script = [sys.executable, MIGRATION, "record"]
+    script: list[str | Path] = [sys.executable, MIGRATION, "record"]
     result = run([*script, answers, "hash_policy", "poetry"])
     assert answers.read_text().startswith("# Changes here will be overwritten by Copier\n")
     assert yaml.safe_load(answers.read_text())["hash_policy"] == "poetry"
@@ -726,9 +726,9 @@ def test_a_project_of_the_gitignore_translation_updates_to_gits_own_rules(
     commit(project, "The package's own ignores")
     result = update(project, "0.2.0")
     assert not conflict_markers(project), result.stderr
-    block = split((project / ".dockerignore").read_text())[1].splitlines()
-    assert "src/greeter/**/*.db" in block
-    assert [line for line in block if line.startswith("# >>>")] == []
+    lines = split((project / ".dockerignore").read_text())[1].splitlines()
+    assert "src/greeter/**/*.db" in lines
+    assert [line for line in lines if line.startswith("# >>>")] == []
 
 
 @pytest.mark.slow
